@@ -1,0 +1,1 @@
+"""Pure numpy core of labelaudit: no files, no pandas, no printing."""
