@@ -205,7 +205,7 @@ def build_model(name: str, params_json: str | None = None, seed: int = 0) -> Mod
         from sklearn.calibration import CalibratedClassifierCV
 
         wrapped = CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False)
-        return ModelChoice(wrapped, f"{label} (calibrated: sigmoid, 3 inner folds)", True)
+        return ModelChoice(wrapped, f"{label} (sigmoid-calibrated)", True)
     raise InputError(
         f"--model {name}: has no predict_proba (and no decision_function to calibrate), so it "
         "cannot give probabilities. Choose a probabilistic classifier."
@@ -435,6 +435,25 @@ def _fit_fold(
     return full, messages
 
 
+def check_class_sizes(counts: np.ndarray, classes: Sequence[str], folds: int) -> None:
+    """Raise :class:`InputError` naming every class with fewer rows than *folds*."""
+    small = [(classes[k], int(n)) for k, n in enumerate(counts) if n < folds]
+    if not small:
+        return
+    listed = ", ".join(f"'{name}' ({n} row{'' if n == 1 else 's'})" for name, n in small)
+    fewest = min(n for _, n in small)
+    if len(small) == 1:
+        head = f"class {listed} has fewer rows than --folds {folds}"
+    else:
+        head = f"classes {listed} have fewer rows than --folds {folds}"
+    if fewest >= 2:
+        which = "that class" if len(small) == 1 else "those classes"
+        fix = f"use --folds {fewest} or remove the rows of {which}"
+    else:
+        fix = "a class needs at least 2 rows to be cross-validated: remove or relabel its rows"
+    raise InputError(f"{head}; every class needs a row in every fold. Fix: {fix}.")
+
+
 def out_of_fold_probabilities(
     features: pd.DataFrame,
     labels: pd.Series,
@@ -461,7 +480,8 @@ def out_of_fold_probabilities(
     text_columns : sequence of str
         Columns to TF-IDF encode.
     progress_callback : callable, optional
-        Called as ``callback(done, folds)`` after each fold, in fold order.
+        Called as ``callback(0, folds)`` once the inputs are validated and fitting starts, then
+        as ``callback(done, folds)`` after each fold, in fold order.
 
     Returns
     -------
@@ -487,18 +507,7 @@ def out_of_fold_probabilities(
         raise InputError("no rows to predict.")
     codes, classes = encode_labels(labels)
     counts = np.bincount(codes, minlength=len(classes))
-    small = [(classes[k], int(counts[k])) for k in range(len(classes)) if counts[k] < folds]
-    if small:
-        listed = ", ".join(f"'{name}' ({count} rows)" for name, count in small)
-        raise InputError(
-            f"class {listed} has fewer rows than --folds {folds}; every class needs at least one "
-            f"row per fold. Use --folds {max(2, min(c for _, c in small))} or fewer, or remove "
-            "that class."
-            if len(small) == 1
-            else f"classes {listed} have fewer rows than --folds {folds}; every class needs at "
-            f"least one row per fold. Use --folds {max(2, min(c for _, c in small))} or fewer, "
-            "or remove those classes."
-        )
+    check_class_sizes(counts, classes, folds)
 
     prepared, kinds = prepare_features(features, text_columns)
     preprocessor = build_preprocessor(kinds, dense=not _accepts_sparse(model))
@@ -513,6 +522,8 @@ def out_of_fold_probabilities(
         for train, test in splits
     )
     runner = Parallel(n_jobs=n_jobs, return_as="generator")
+    if progress_callback is not None:
+        progress_callback(0, folds)
     try:
         for done, ((_, test), (fold_probs, messages)) in enumerate(
             zip(splits, runner(jobs), strict=True), start=1
