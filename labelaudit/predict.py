@@ -192,9 +192,8 @@ def build_model(name: str, params_json: str | None = None, seed: int = 0) -> Mod
         )
     try:
         estimator.set_params(**params)
-        validate = getattr(estimator, "_validate_params", None)
-        if validate is not None:
-            validate()  # scikit-learn's own type/range check, before any fitting
+        if hasattr(estimator, "_parameter_constraints"):
+            estimator._validate_params()  # scikit-learn's own type/range check, before fitting
     except (ValueError, TypeError) as exc:
         message = str(exc).strip().splitlines()[0]
         raise InputError(f"--model-params: {message}") from exc
