@@ -329,6 +329,7 @@ ProbsOption = Annotated[
     list[Path],
     typer.Option(
         "--probs",
+        metavar="<path>",
         help="Out-of-sample probabilities: .npy (N, K) or a .parquet/.csv table with one column "
         "per class. Repeat for an ensemble of models.",
         show_default=False,
@@ -338,7 +339,7 @@ LabelColumnOption = Annotated[
     str | None,
     typer.Option(
         "--label-column",
-        help="Label column of the labels table [default: 'label', or the only column].",
+        help="Label column of the labels table (default: 'label', or the only column).",
         show_default=False,
     ),
 ]
@@ -355,7 +356,7 @@ ClassesOption = Annotated[
     typer.Option(
         "--classes",
         help="Class names of the columns of .npy probs, in order, e.g. 'cat,dog,bird' "
-        "[default: 0..K-1].",
+        "(default: 0..K-1).",
         show_default=False,
     ),
 ]
@@ -744,6 +745,7 @@ def clean(
     data: Annotated[
         Path,
         typer.Argument(
+            metavar="DATA",
             help="The dataset (.parquet or .csv): the same rows, in the same order, as the labels.",
             show_default=False,
         ),
@@ -761,7 +763,7 @@ def clean(
         Path | None,
         typer.Option(
             "--labels",
-            help="Given labels (.parquet, .csv or .npy) [default: DATA's label column].",
+            help="Given labels (.parquet, .csv or .npy) (default: DATA's label column).",
             show_default=False,
         ),
     ] = None,
@@ -769,6 +771,7 @@ def clean(
         list[Path] | None,
         typer.Option(
             "--probs",
+            metavar="<path>",
             help="Out-of-sample probabilities, as for find-issues (repeatable). Not needed with "
             "--issues.",
             show_default=False,
