@@ -1,0 +1,147 @@
+"""Shared array plumbing for the core: input checks, row chunking, exact top-k selection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+
+EPS = 1e-6
+"""Float comparisons and clipping (ALGORITHMS.md)."""
+
+TINY = 1e-100
+"""Guard for divisions (ALGORITHMS.md)."""
+
+BLOCK_ROWS = 4096
+"""Row sums are accumulated per block of this many rows, then the block sums are added in order.
+
+Chunk sizes are rounded to a multiple of it, so every floating-point sum has the same reduction
+tree whatever the chunk size: the chunked and in-memory paths give bit-identical results.
+"""
+
+DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+
+T = TypeVar("T")
+
+
+def check_labels_and_probs(labels: np.ndarray, pred_probs: np.ndarray) -> tuple[np.ndarray, int]:
+    """Check shapes and the label range; return labels as a compact integer array and K.
+
+    Values of *pred_probs* are validated at the boundary (``labelaudit.io``), not here: a full
+    pass over tens of millions of rows is too costly to repeat in every core call.
+    """
+    pred_probs_ndim = getattr(pred_probs, "ndim", None)
+    if pred_probs_ndim != 2:
+        raise ValueError(f"pred_probs must be a 2-D (N, K) array, got ndim={pred_probs_ndim}")
+    n_rows, n_classes = pred_probs.shape
+    if pred_probs.dtype not in (np.float32, np.float64):
+        raise ValueError(f"pred_probs must be float32 or float64, got {pred_probs.dtype}")
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.shape[0] != n_rows:
+        raise ValueError(f"labels must be 1-D with {n_rows} entries, got shape {labels.shape}")
+    if n_classes < 2:
+        raise ValueError("pred_probs must have at least 2 columns (classes)")
+    if n_rows == 0:
+        raise ValueError("at least one row is needed")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be integers 0..K-1, got dtype {labels.dtype}")
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= n_classes:
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}, found {low}..{high}")
+    return labels.astype(compact_int_dtype(n_classes), copy=False), n_classes
+
+
+def compact_int_dtype(n_classes: int) -> np.dtype:
+    """Smallest signed integer dtype that holds 0..n_classes-1 (and -1)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_classes <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
+def chunk_rows_for(n_classes: int, itemsize: int, chunk_rows: int | None) -> int:
+    """Rows per chunk: about DEFAULT_CHUNK_BYTES of probabilities, a multiple of BLOCK_ROWS."""
+    if chunk_rows is None:
+        chunk_rows = DEFAULT_CHUNK_BYTES // max(1, n_classes * itemsize)
+    blocks = max(1, -(-int(chunk_rows) // BLOCK_ROWS))
+    return blocks * BLOCK_ROWS
+
+
+def row_chunks(n_rows: int, chunk_rows: int) -> Iterator[slice]:
+    """Consecutive row slices covering 0..n_rows."""
+    for start in range(0, n_rows, chunk_rows):
+        yield slice(start, min(start + chunk_rows, n_rows))
+
+
+def map_chunks(function: Callable[[slice], T], chunks: list[slice], n_threads: int) -> list[T]:
+    """Apply *function* to every chunk, in threads when there are several; results in order.
+
+    numpy releases the GIL in its loops, so two threads use both cores of the target machine.
+    """
+    if n_threads <= 1 or len(chunks) <= 1:
+        return [function(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        return list(pool.map(function, chunks))
+
+
+def default_threads() -> int:
+    """Worker threads for chunked passes (at most 2: memory bandwidth is the limit beyond)."""
+    import os
+
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def blocked_class_sums(labels: np.ndarray, values: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per-class sums of *values* for one chunk, one row per BLOCK_ROWS block.
+
+    Returns an (n_blocks, K) float64 array; summing it over axis 0 in order gives the same
+    result for any chunking whose chunk boundaries fall on block boundaries.
+    """
+    n_rows = labels.shape[0]
+    n_blocks = -(-n_rows // BLOCK_ROWS)
+    block_of_row = np.arange(n_rows, dtype=np.int64) // BLOCK_ROWS
+    keys = block_of_row * n_classes + labels
+    sums = np.bincount(keys, weights=values, minlength=n_blocks * n_classes)
+    return sums.reshape(n_blocks, n_classes)
+
+
+def sum_blocks_in_order(blocks: list[np.ndarray], n_classes: int) -> np.ndarray:
+    """Add block sums sequentially in row order (a fixed reduction tree)."""
+    total = np.zeros(n_classes, dtype=np.float64)
+    for block in blocks:
+        for row in block:
+            total += row
+    return total
+
+
+def select_largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the *count* largest values: the set ``argsort(values)[-count:]``.
+
+    Fast path with ``np.partition`` when no tie straddles the cut; otherwise the full default
+    argsort, so exact ties are broken as numpy's default sort breaks them.
+    """
+    n_values = values.shape[0]
+    if count <= 0:
+        return np.empty(0, dtype=np.intp)
+    if count >= n_values:
+        return np.arange(n_values, dtype=np.intp)
+    cut_position = n_values - count
+    partitioned = np.partition(values, (cut_position - 1, cut_position))
+    if partitioned[cut_position - 1] < partitioned[cut_position]:
+        return np.flatnonzero(values >= partitioned[cut_position])
+    return np.sort(np.argsort(values)[cut_position:])
+
+
+def select_smallest(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the *count* smallest values: the set ``argsort(values)[:count]``."""
+    n_values = values.shape[0]
+    if count <= 0:
+        return np.empty(0, dtype=np.intp)
+    if count >= n_values:
+        return np.arange(n_values, dtype=np.intp)
+    partitioned = np.partition(values, (count - 1, count))
+    if partitioned[count - 1] < partitioned[count]:
+        return np.flatnonzero(values <= partitioned[count - 1])
+    return np.sort(np.argsort(values)[:count])

@@ -1,0 +1,300 @@
+"""Confident-learning counts: thresholds, the confident joint, calibration, the joint, noise
+matrices and the number of label issues (ALGORITHMS.md sections 1-4).
+
+All statistics that need the (N, K) probabilities are gathered in two chunked passes over the
+rows, in the input's own dtype, so a memory-mapped float32 file is never copied to float64.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from labelaudit.core._arrays import (
+    EPS,
+    TINY,
+    blocked_class_sums,
+    check_labels_and_probs,
+    chunk_rows_for,
+    compact_int_dtype,
+    default_threads,
+    map_chunks,
+    row_chunks,
+    sum_blocks_in_order,
+)
+
+__all__ = [
+    "LabelStats",
+    "calibrate_confident_joint",
+    "compute_label_stats",
+    "estimate_joint",
+    "noise_matrices",
+    "per_class_thresholds",
+    "round_preserving_row_totals",
+]
+
+
+@dataclass(frozen=True)
+class LabelStats:
+    """Everything the filters, scores and health report share, from two passes over the rows.
+
+    Attributes
+    ----------
+    n_examples, n_classes : int
+        N and K.
+    labels : ndarray of shape (N,)
+        The given labels in the smallest integer dtype.
+    class_counts : ndarray of shape (K,)
+        ``n_k``, rows labelled k.
+    thresholds : ndarray of shape (K,)
+        Per-class thresholds ``t`` (section 1).
+    confident_joint : ndarray of shape (K, K)
+        Uncalibrated confident joint ``C`` with its diagonal raised to at least 1 (section 2).
+    calibrated_joint : ndarray of shape (K, K)
+        Calibrated confident joint, integer, rows summing to the class counts (section 3).
+    off_diagonal : ndarray of shape (N,), bool
+        Rows counted in ``C`` whose guessed true label differs from the given one.
+    given_label_is_top : ndarray of shape (N,), bool
+        Rows whose given label, with ``EPS`` added to its probability, is the row's argmax; the
+        reduce step removes these rows from any set of issues.
+    predicted_labels : ndarray of shape (N,)
+        ``argmax_k p[n, k]`` (first index on ties).
+    self_confidence : ndarray of shape (N,)
+        ``p[n, y[n]]`` in the input dtype.
+    num_label_issues : int
+        Off-diagonal rows that survive the reduce step (section 4).
+    """
+
+    n_examples: int
+    n_classes: int
+    labels: np.ndarray
+    class_counts: np.ndarray
+    thresholds: np.ndarray
+    confident_joint: np.ndarray
+    calibrated_joint: np.ndarray
+    off_diagonal: np.ndarray
+    given_label_is_top: np.ndarray
+    predicted_labels: np.ndarray
+    self_confidence: np.ndarray
+    num_label_issues: int
+
+    def reduce(self, mask: np.ndarray) -> np.ndarray:
+        """Reduce step (section 4): drop rows whose given label is the argmax with ``EPS`` added."""
+        return mask & ~self.given_label_is_top
+
+
+def per_class_thresholds(class_sums: np.ndarray, class_counts: np.ndarray) -> np.ndarray:
+    """Per-class thresholds ``t[k]``: mean self-confidence of the rows labelled k (section 1).
+
+    A class with no rows gets 2, so no row is ever confidently that class; then ``t >= 2 EPS``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = class_sums / class_counts
+    thresholds = np.where(class_counts > 0, means, 2.0)
+    return np.maximum(thresholds, 2 * EPS)
+
+
+def _confident_cutoffs(thresholds: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Cut-offs ``c`` in *dtype* with ``p >= c  <=>  float64(p) >= t - EPS`` for every p.
+
+    Comparing in the input dtype avoids a float64 copy of each chunk; rounding the float64
+    cut-off up to the next representable value keeps the comparison exact.
+    """
+    exact = thresholds - EPS
+    cutoffs = exact.astype(dtype)
+    too_low = cutoffs.astype(np.float64) < exact
+    cutoffs[too_low] = np.nextafter(cutoffs[too_low], dtype.type(np.inf))
+    return cutoffs
+
+
+def _self_confidence_pass(
+    labels: np.ndarray, pred_probs: np.ndarray, chunks: list[slice], n_threads: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pass 1: ``p[n, y[n]]`` for every row and its per-class sums."""
+    n_rows, n_classes = pred_probs.shape
+    self_confidence = np.empty(n_rows, dtype=pred_probs.dtype)
+
+    def one_chunk(chunk: slice) -> np.ndarray:
+        probs = np.asarray(pred_probs[chunk])
+        chunk_labels = labels[chunk]
+        values = probs[np.arange(probs.shape[0]), chunk_labels]
+        self_confidence[chunk] = values
+        return blocked_class_sums(chunk_labels, values, n_classes)
+
+    block_sums = map_chunks(one_chunk, chunks, n_threads)
+    return self_confidence, sum_blocks_in_order(block_sums, n_classes)
+
+
+def _confident_joint_pass(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    self_confidence: np.ndarray,
+    thresholds: np.ndarray,
+    chunks: list[slice],
+    n_threads: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pass 2: confident joint counts, off-diagonal rows, argmax, and the reduce-step mask."""
+    n_rows, n_classes = pred_probs.shape
+    cutoffs = _confident_cutoffs(thresholds, pred_probs.dtype)
+    bump = pred_probs.dtype.type(EPS)
+    off_diagonal = np.empty(n_rows, dtype=bool)
+    given_label_is_top = np.empty(n_rows, dtype=bool)
+    predicted_labels = np.empty(n_rows, dtype=compact_int_dtype(n_classes))
+
+    def one_chunk(chunk: slice) -> np.ndarray:
+        probs = np.asarray(pred_probs[chunk])
+        chunk_labels = labels[chunk]
+        rows = np.arange(probs.shape[0])
+        confident = probs >= cutoffs
+        n_confident = np.count_nonzero(confident, axis=1)
+        argmax = probs.argmax(axis=1)
+        # One confident class: that class; several: the argmax over all classes.
+        guess = np.where(n_confident > 1, argmax, confident.argmax(axis=1))
+        counted = n_confident > 0
+        counts = np.bincount(
+            chunk_labels[counted].astype(np.int64) * n_classes + guess[counted],
+            minlength=n_classes * n_classes,
+        )
+        off_diagonal[chunk] = counted & (guess != chunk_labels)
+        predicted_labels[chunk] = argmax
+
+        # Reduce step: is the given label the argmax once EPS is added to its probability?
+        # Strictly above the row maximum it is; equal to it, an earlier column may win the tie.
+        bumped = self_confidence[chunk] + bump
+        row_max = probs[rows, argmax]
+        is_top = bumped > row_max
+        tied = np.flatnonzero(bumped == row_max)
+        if tied.size:
+            tied_probs = probs[tied].copy()
+            tied_probs[np.arange(tied.size), chunk_labels[tied]] = bumped[tied]
+            is_top[tied] = tied_probs.argmax(axis=1) == chunk_labels[tied]
+        given_label_is_top[chunk] = is_top
+        return counts
+
+    counts = map_chunks(one_chunk, chunks, n_threads)
+    joint_counts = np.sum(counts, axis=0).reshape(n_classes, n_classes)
+    return joint_counts, off_diagonal, given_label_is_top, predicted_labels
+
+
+def compute_label_stats(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    chunk_rows: int | None = None,
+    n_threads: int | None = None,
+) -> LabelStats:
+    """Thresholds, confident joint (raw and calibrated) and per-row facts, in two passes.
+
+    Parameters
+    ----------
+    labels : array-like of shape (N,)
+        Given labels, integers in ``0..K-1``.
+    pred_probs : ndarray of shape (N, K), float32 or float64
+        Out-of-sample predicted probabilities; may be a read-only ``np.memmap``.
+    chunk_rows : int, optional
+        Rows per chunk (rounded up to a multiple of 4096); default about 32 MiB of input.
+        Results do not depend on it.
+    n_threads : int, optional
+        Threads for the chunked passes (default: up to 2).
+
+    Returns
+    -------
+    LabelStats
+    """
+    labels, n_classes = check_labels_and_probs(labels, pred_probs)
+    n_rows = labels.shape[0]
+    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
+    chunks = list(row_chunks(n_rows, rows_per_chunk))
+    threads = default_threads() if n_threads is None else n_threads
+
+    class_counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
+    self_confidence, class_sums = _self_confidence_pass(labels, pred_probs, chunks, threads)
+    thresholds = per_class_thresholds(class_sums, class_counts)
+    joint_counts, off_diagonal, given_label_is_top, predicted_labels = _confident_joint_pass(
+        labels, pred_probs, self_confidence, thresholds, chunks, threads
+    )
+    confident_joint = joint_counts.copy()
+    diagonal = np.diag_indices(n_classes)
+    confident_joint[diagonal] = np.maximum(confident_joint[diagonal], 1)
+    return LabelStats(
+        n_examples=n_rows,
+        n_classes=n_classes,
+        labels=labels,
+        class_counts=class_counts,
+        thresholds=thresholds,
+        confident_joint=confident_joint,
+        calibrated_joint=calibrate_confident_joint(confident_joint, class_counts),
+        off_diagonal=off_diagonal,
+        given_label_is_top=given_label_is_top,
+        predicted_labels=predicted_labels,
+        self_confidence=self_confidence,
+        num_label_issues=int(np.count_nonzero(off_diagonal & ~given_label_is_top)),
+    )
+
+
+def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
+    """Round every entry to an integer while keeping each row's rounded total.
+
+    Entries are rounded; while a row's sum differs from its rounded float total, the entries
+    with the largest (or smallest) residual ``float - rounded`` get +1 (or -1).
+    """
+    rounded = np.round(matrix)
+    targets = np.round(matrix.sum(axis=1))
+    for row in range(matrix.shape[0]):
+        while True:
+            difference = int(targets[row] - rounded[row].sum())
+            if difference == 0:
+                break
+            residual = matrix[row] - rounded[row]
+            order = np.argsort(residual)
+            if difference > 0:
+                rounded[row, order[-difference:]] += 1
+            else:
+                rounded[row, order[:-difference]] -= 1
+    return rounded.astype(np.int64)
+
+
+def calibrate_confident_joint(confident_joint: np.ndarray, class_counts: np.ndarray) -> np.ndarray:
+    """Calibrated confident joint (section 3).
+
+    Each row is scaled to sum to its class count, the matrix to sum to N, then rounded to
+    integers preserving the row totals.
+    """
+    # Column-major on purpose: the float sums below depend on summation order, and rounding
+    # near-ties (residuals equal up to the last bit) are decided by it. The reference
+    # implementation holds this matrix column-major; matching its layout matches its integers.
+    confident_joint = np.asfortranarray(confident_joint, dtype=np.float64)
+    class_counts = np.asarray(class_counts, dtype=np.float64)
+    row_sums = np.maximum(confident_joint.sum(axis=1), TINY)
+    scaled = confident_joint / row_sums[:, None] * class_counts[:, None]
+    scaled = scaled / scaled.sum() * class_counts.sum()
+    return round_preserving_row_totals(scaled)
+
+
+def estimate_joint(calibrated_joint: np.ndarray) -> np.ndarray:
+    """Joint distribution ``Q[i, j] = P(given=i, true=j)``: the calibrated joint over its sum."""
+    calibrated_joint = np.asarray(calibrated_joint, dtype=np.float64)
+    return calibrated_joint / calibrated_joint.sum()
+
+
+def noise_matrices(calibrated_joint: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Noise matrix, inverse noise matrix and prior of the true labels.
+
+    Returns
+    -------
+    noise_matrix : ndarray (K, K)
+        ``P(given=i | true=j)``: columns of the calibrated joint over their sums.
+    inverse_noise_matrix : ndarray (K, K)
+        ``P(true=j | given=i)``, stored as ``[j, i]`` (rows = true), like the noise matrix's
+        transpose convention in the confident-learning paper.
+    true_label_prior : ndarray (K,)
+        ``P(true=j)`` from the column sums.
+    """
+    calibrated_joint = np.asarray(calibrated_joint, dtype=np.float64)
+    column_sums = calibrated_joint.sum(axis=0)
+    row_sums = calibrated_joint.sum(axis=1)
+    noise_matrix = calibrated_joint / np.maximum(column_sums, TINY)[None, :]
+    inverse_noise_matrix = (calibrated_joint / np.maximum(row_sums, TINY)[:, None]).T
+    true_label_prior = column_sums / calibrated_joint.sum()
+    return noise_matrix, inverse_noise_matrix, true_label_prior

@@ -1,0 +1,249 @@
+"""find_label_issues and its seven filters (ALGORITHMS.md section 5)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from labelaudit.core._arrays import (
+    check_labels_and_probs,
+    default_threads,
+    map_chunks,
+    select_largest,
+    select_smallest,
+)
+from labelaudit.core.counting import LabelStats, compute_label_stats, round_preserving_row_totals
+from labelaudit.core.ranking import label_quality_scores
+
+__all__ = ["FILTERS", "find_label_issues", "prune_count_matrix"]
+
+FILTERS = (
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+    "low_normalized_margin",
+    "low_self_confidence",
+)
+
+# Below this many rows in a class, one argsort of all its margin columns beats per-column
+# partitions.
+_SMALL_CLASS_ROWS = 2048
+
+
+def prune_count_matrix(
+    calibrated_joint: np.ndarray,
+    class_counts: np.ndarray,
+    *,
+    frac_noise: float = 1.0,
+    min_examples_per_class: int = 1,
+    num_to_remove_per_class: Sequence[int] | None = None,
+) -> np.ndarray:
+    """How many rows to prune per (true j, given k) cell: ``M`` with rows true, columns given.
+
+    Starts from the transposed calibrated joint, keeps at least ``min_examples_per_class`` on
+    the diagonal (taking the increase evenly from the column's other non-zero entries), scales
+    the off-diagonal by ``frac_noise`` (the rest goes back to the diagonal) and truncates.
+    """
+    matrix = np.asarray(calibrated_joint, dtype=np.float64).T.copy()
+    n_classes = matrix.shape[0]
+    diagonal = np.diag_indices(n_classes)
+    if num_to_remove_per_class is not None:
+        matrix = _rescale_to_removal_counts(matrix, class_counts, num_to_remove_per_class)
+
+    old_diagonal = matrix[diagonal].copy()
+    new_diagonal = np.maximum(old_diagonal, min_examples_per_class)
+    increase = new_diagonal - old_diagonal
+    nonzero_per_column = np.count_nonzero(matrix, axis=0)
+    matrix -= increase[None, :] / np.maximum(nonzero_per_column - 1, 1)[None, :]
+    np.maximum(matrix, 0, out=matrix)
+    matrix[diagonal] = new_diagonal
+
+    off_diagonal = matrix.copy()
+    off_diagonal[diagonal] = 0
+    kept = off_diagonal * frac_noise
+    removed_per_column = (off_diagonal - kept).sum(axis=0)
+    kept[diagonal] = new_diagonal + removed_per_column
+    return np.trunc(kept).astype(np.int64)
+
+
+def _rescale_to_removal_counts(
+    matrix: np.ndarray, class_counts: np.ndarray, num_to_remove_per_class: Sequence[int]
+) -> np.ndarray:
+    """Replace the prune counts with ``num_to_remove_per_class`` spread by noise rate.
+
+    Row k of ``M`` (true class k) gets ``num_to_remove_per_class[k]`` off-diagonal rows, split
+    in proportion to its off-diagonal counts ``M[k, j]`` (the noise rates ``P(given=j | true=k)``
+    up to a constant), and ``n_k - num_to_remove_per_class[k]`` on the diagonal; each row is
+    rounded preserving its total.
+    """
+    n_classes = matrix.shape[0]
+    to_remove = np.asarray(num_to_remove_per_class, dtype=np.float64)
+    if to_remove.shape != (n_classes,):
+        raise ValueError(f"num_to_remove_per_class must have {n_classes} entries")
+    off_diagonal = matrix.copy()
+    np.fill_diagonal(off_diagonal, 0)
+    row_noise = off_diagonal.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(row_noise[:, None] > 0, off_diagonal / row_noise[:, None], 0.0)
+    rescaled = share * to_remove[:, None]
+    np.fill_diagonal(rescaled, np.asarray(class_counts, dtype=np.float64) - to_remove)
+    return round_preserving_row_totals(rescaled).astype(np.float64)
+
+
+def _rows_by_class(labels: np.ndarray, class_counts: np.ndarray) -> list[np.ndarray]:
+    """Row indices of each class, in row order."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(class_counts)))
+    return [order[bounds[k] : bounds[k + 1]] for k in range(class_counts.shape[0])]
+
+
+def _warn_small_classes(class_counts: np.ndarray, min_examples_per_class: int) -> None:
+    small = np.flatnonzero((class_counts > 0) & (class_counts <= min_examples_per_class))
+    if small.size:
+        warnings.warn(
+            f"{small.size} class(es) have at most min_examples_per_class="
+            f"{min_examples_per_class} rows (class indices {small[:10].tolist()}); "
+            "no label issues are flagged in them.",
+            stacklevel=3,
+        )
+
+
+def _prune_by_noise_rate(
+    pred_probs: np.ndarray,
+    stats: LabelStats,
+    prune_counts: np.ndarray,
+    rows_of_class: list[np.ndarray],
+    min_examples_per_class: int,
+    n_threads: int,
+) -> np.ndarray:
+    """In each class k, flag the ``M[j, k]`` rows with the largest margin ``p[j] - p[k]``."""
+    mask = np.zeros(stats.n_examples, dtype=bool)
+
+    def one_class(k: int) -> np.ndarray | None:
+        if stats.class_counts[k] <= min_examples_per_class:
+            return None
+        counts = prune_counts[:, k].copy()
+        counts[k] = 0
+        other_classes = np.flatnonzero(counts > 0)
+        if other_classes.size == 0:
+            return None
+        rows = rows_of_class[k]
+        probs = np.asarray(pred_probs[rows])
+        margins = probs[:, other_classes] - probs[:, [k]]
+        counts = counts[other_classes]
+        n_rows = rows.shape[0]
+        if n_rows <= _SMALL_CLASS_ROWS:
+            order = np.argsort(margins, axis=0)
+            keep_rank = np.arange(n_rows)[:, None] >= (n_rows - counts)[None, :]
+            return rows[np.unique(order[keep_rank])]
+        selected = [select_largest(margins[:, c], int(counts[c])) for c in range(counts.size)]
+        return rows[np.unique(np.concatenate(selected))]
+
+    for flagged in map_chunks(one_class, list(range(stats.n_classes)), n_threads):
+        if flagged is not None:
+            mask[flagged] = True
+    return mask
+
+
+def _prune_by_class(
+    stats: LabelStats,
+    prune_counts: np.ndarray,
+    rows_of_class: list[np.ndarray],
+    min_examples_per_class: int,
+) -> np.ndarray:
+    """In each class k, flag the ``n_k - M[k, k]`` rows with the smallest ``p[k]``."""
+    mask = np.zeros(stats.n_examples, dtype=bool)
+    for k in range(stats.n_classes):
+        n_rows = int(stats.class_counts[k])
+        count = n_rows - int(prune_counts[k, k])
+        if n_rows <= min_examples_per_class or count < 1:
+            continue
+        rows = rows_of_class[k]
+        mask[rows[select_smallest(stats.self_confidence[rows], count)]] = True
+    return mask
+
+
+def find_label_issues(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    min_examples_per_class: int = 1,
+    num_to_remove_per_class: Sequence[int] | None = None,
+    stats: LabelStats | None = None,
+    chunk_rows: int | None = None,
+    n_threads: int | None = None,
+) -> np.ndarray:
+    """Boolean mask of the rows whose given label is probably wrong (confident learning).
+
+    Parameters
+    ----------
+    labels : array-like of shape (N,)
+        Given labels, integers in ``0..K-1``.
+    pred_probs : ndarray of shape (N, K), float32 or float64
+        Out-of-sample predicted probabilities; may be a read-only ``np.memmap``.
+    filter_by : str
+        One of :data:`FILTERS`. ``prune_by_noise_rate`` (default) flags, per given class k and
+        other class j, the ``M[j, k]`` rows with the largest margin ``p[j] - p[k]``;
+        ``prune_by_class`` the ``n_k - M[k, k]`` rows of class k least confident in k; ``both``
+        their intersection; ``confident_learning`` the off-diagonal rows of the confident
+        joint; ``predicted_neq_given`` rows whose argmax is not the given label;
+        ``low_self_confidence`` / ``low_normalized_margin`` the ``num_label_issues``
+        lowest-scoring rows.
+    frac_noise : float in (0, 1]
+        Fraction of the estimated issues to flag (pruning filters).
+    min_examples_per_class : int
+        Keep at least this many rows per class; classes this small flag nothing.
+    num_to_remove_per_class : sequence of K ints, optional
+        Number of rows to remove per given class, spread over its noise rates.
+    stats : LabelStats, optional
+        Reuse statistics already computed for these inputs.
+
+    Returns
+    -------
+    ndarray of shape (N,), bool
+    """
+    if filter_by not in FILTERS:
+        raise ValueError(f"filter_by must be one of {FILTERS}, got {filter_by!r}")
+    if not 0 < frac_noise <= 1:
+        raise ValueError(f"frac_noise must be in (0, 1], got {frac_noise}")
+    labels, _ = check_labels_and_probs(labels, pred_probs)
+    if stats is None:
+        stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows, n_threads=n_threads)
+    threads = default_threads() if n_threads is None else n_threads
+
+    if filter_by in ("low_self_confidence", "low_normalized_margin"):
+        scores = label_quality_scores(
+            labels, pred_probs, method=filter_by[len("low_") :], stats=stats, chunk_rows=chunk_rows
+        )
+        mask = np.zeros(stats.n_examples, dtype=bool)
+        mask[select_smallest(scores, stats.num_label_issues)] = True
+        return mask
+    if filter_by == "confident_learning":
+        return stats.reduce(stats.off_diagonal)
+    if filter_by == "predicted_neq_given":
+        return stats.reduce(stats.predicted_labels != stats.labels)
+
+    prune_counts = prune_count_matrix(
+        stats.calibrated_joint,
+        stats.class_counts,
+        frac_noise=frac_noise,
+        min_examples_per_class=min_examples_per_class,
+        num_to_remove_per_class=num_to_remove_per_class,
+    )
+    _warn_small_classes(stats.class_counts, min_examples_per_class)
+    rows_of_class = _rows_by_class(stats.labels, stats.class_counts)
+    mask = None
+    if filter_by in ("prune_by_noise_rate", "both"):
+        mask = _prune_by_noise_rate(
+            pred_probs, stats, prune_counts, rows_of_class, min_examples_per_class, threads
+        )
+    if filter_by in ("prune_by_class", "both"):
+        by_class = _prune_by_class(stats, prune_counts, rows_of_class, min_examples_per_class)
+        mask = by_class if mask is None else mask & by_class
+    return stats.reduce(mask)

@@ -1,0 +1,181 @@
+"""Label quality scores, their ensembles, and the ordering of issues (ALGORITHMS.md section 6).
+
+Scores lie in [0, 1]; higher means the given label is more likely correct. They are computed
+per chunk of rows in the input's dtype and returned as float64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from labelaudit.core._arrays import (
+    EPS,
+    check_labels_and_probs,
+    chunk_rows_for,
+    default_threads,
+    map_chunks,
+    row_chunks,
+)
+from labelaudit.core.counting import LabelStats, compute_label_stats
+
+__all__ = [
+    "SCORE_METHODS",
+    "ensemble_label_quality_scores",
+    "label_quality_scores",
+    "order_label_issues",
+]
+
+SCORE_METHODS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
+WEIGHTINGS = ("accuracy", "uniform")
+
+
+def _self_confidence(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``p[n, y[n]]``."""
+    return probs[np.arange(probs.shape[0]), labels]
+
+
+def _normalized_margin(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``(p[n, y] - max_{j != y} p[n, j] + 1) / 2``."""
+    rows = np.arange(probs.shape[0])
+    given = probs[rows, labels]
+    others = probs.copy()
+    others[rows, labels] = -np.inf
+    return (given - others.max(axis=1) + 1) / 2
+
+
+def _confidence_weighted_entropy(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``log(x + 1) / max(x, EPS)`` with ``x = H(p) / max(p[n, y], EPS)``, H normalised by log K."""
+    n_classes = probs.shape[1]
+    self_confidence = np.maximum(_self_confidence(probs, labels), EPS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_log_p = np.where(probs > 0, probs * np.log(probs), 0.0)
+    entropy = -p_log_p.sum(axis=1) / np.log(n_classes)
+    ratio = entropy / self_confidence
+    return np.log(ratio + 1) / np.maximum(ratio, EPS)
+
+
+_SCORERS = {
+    "self_confidence": _self_confidence,
+    "normalized_margin": _normalized_margin,
+    "confidence_weighted_entropy": _confidence_weighted_entropy,
+}
+
+
+def _adjust(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Subtract the per-class thresholds, shift by their maximum, renormalise rows."""
+    adjusted = probs - thresholds + thresholds.max()
+    adjusted /= adjusted.sum(axis=1, keepdims=True)
+    return adjusted
+
+
+def label_quality_scores(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    method: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+    stats: LabelStats | None = None,
+    chunk_rows: int | None = None,
+    n_threads: int | None = None,
+) -> np.ndarray:
+    """Label quality score of every row.
+
+    Parameters
+    ----------
+    labels : array-like of shape (N,)
+        Given labels, integers in ``0..K-1``.
+    pred_probs : ndarray of shape (N, K), float32 or float64
+        Out-of-sample predicted probabilities.
+    method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+        Self-confidence ``p[y]``; normalised margin ``(p[y] - max_{j!=y} p[j] + 1) / 2``; or
+        confidence-weighted entropy.
+    adjust_pred_probs : bool
+        Score ``p - t + max(t)`` renormalised, with the per-class thresholds t (not for the
+        entropy method).
+    stats : LabelStats, optional
+        Reuse statistics already computed for these inputs.
+
+    Returns
+    -------
+    ndarray of shape (N,), float64
+    """
+    if method not in _SCORERS:
+        raise ValueError(f"method must be one of {SCORE_METHODS}, got {method!r}")
+    if adjust_pred_probs and method == "confidence_weighted_entropy":
+        raise ValueError("adjust_pred_probs is not defined for confidence_weighted_entropy")
+    labels, n_classes = check_labels_and_probs(labels, pred_probs)
+    if method == "self_confidence" and not adjust_pred_probs and stats is not None:
+        return stats.self_confidence.astype(np.float64)
+
+    thresholds = None
+    if adjust_pred_probs:
+        if stats is None:
+            stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows)
+        thresholds = stats.thresholds
+    scorer = _SCORERS[method]
+    scores = np.empty(labels.shape[0], dtype=np.float64)
+    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
+
+    def one_chunk(chunk: slice) -> None:
+        probs = np.asarray(pred_probs[chunk])
+        if thresholds is not None:
+            probs = _adjust(probs, thresholds)
+        scores[chunk] = scorer(probs, labels[chunk])
+
+    chunks = list(row_chunks(labels.shape[0], rows_per_chunk))
+    map_chunks(one_chunk, chunks, default_threads() if n_threads is None else n_threads)
+    return scores
+
+
+def ensemble_label_quality_scores(
+    labels: np.ndarray,
+    pred_probs_list: Sequence[np.ndarray],
+    *,
+    method: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+    weight_by: str = "accuracy",
+    chunk_rows: int | None = None,
+) -> np.ndarray:
+    """Weighted mean of the label quality scores of several models.
+
+    Weights are proportional to each model's accuracy (``argmax p == y``) with
+    ``weight_by="accuracy"``, or equal with ``weight_by="uniform"``.
+    """
+    if weight_by not in WEIGHTINGS:
+        raise ValueError(f"weight_by must be one of {WEIGHTINGS}, got {weight_by!r}")
+    if len(pred_probs_list) == 0:
+        raise ValueError("pred_probs_list must hold at least one array")
+    scores = np.zeros(np.asarray(labels).shape[0], dtype=np.float64)
+    weights = []
+    member_scores = []
+    for pred_probs in pred_probs_list:
+        stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows)
+        member_scores.append(
+            label_quality_scores(
+                labels,
+                pred_probs,
+                method=method,
+                adjust_pred_probs=adjust_pred_probs,
+                stats=stats,
+                chunk_rows=chunk_rows,
+            )
+        )
+        weights.append(np.mean(stats.predicted_labels == stats.labels))
+    weights_array = np.asarray(weights, dtype=np.float64)
+    if weight_by == "uniform" or weights_array.sum() == 0:
+        weights_array = np.ones_like(weights_array)
+    weights_array = weights_array / weights_array.sum()
+    for weight, member in zip(weights_array, member_scores, strict=True):
+        scores += weight * member
+    return scores
+
+
+def order_label_issues(mask: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Indices of the flagged rows, lowest score (most likely wrong) first.
+
+    Rows are taken in row order and sorted with numpy's default argsort of their scores.
+    """
+    flagged = np.flatnonzero(mask)
+    return flagged[np.argsort(scores[flagged])]
