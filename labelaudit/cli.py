@@ -247,7 +247,7 @@ def predict(
         return
 
     for message in metrics["warnings"]:
-        err.print(f"Warning: {message}", markup=False, highlight=False)
+        err.print(f"Warning: {message}", markup=False, highlight=False, soft_wrap=True)
     kinds = metrics["feature_columns"]
     title = f"Out-of-fold probabilities written to {escape(str(output))}"
     table = Table(title=title, show_header=False)
@@ -271,7 +271,7 @@ def predict(
     out.print(table)
     if suffix == ".npy":
         mapping = ", ".join(f"{k} = {name}" for k, name in enumerate(classes))
-        out.print(f"Columns of {output}: {mapping}", markup=False, highlight=False)
+        out.print(f"Columns of {output}: {mapping}", markup=False, highlight=False, soft_wrap=True)
 
 
 # --- audit commands: find-issues, score, health, clean ---------------------------------------

@@ -269,3 +269,14 @@ def test_predict_then_find_issues_recovers_injected_flips(tmp_path: Path) -> Non
     precision = (issues & is_flip).sum() / max(issues.sum(), 1)
     assert recall >= 0.6, (recall, precision)
     assert precision >= 0.5, (recall, precision)
+
+
+def test_fitting_warnings_go_to_stderr_once(table: Path, tmp_path: Path) -> None:
+    args = ["--label-column", "label", *NO_ID, "--drop-column", "note", "--folds", "3"]
+    args += ["--model", "mlp", "--model-params", '{"max_iter": 3}', "-o", str(tmp_path / "p.csv")]
+    result = invoke(table, *args)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(lines) == 1 and "ConvergenceWarning" in lines[0] and "(3)" in lines[0]
+    assert "Warning" not in result.stdout
+    assert invoke(table, *args, "-q").stderr == ""
