@@ -316,8 +316,9 @@ def prepare_features(
     for column in features.columns:
         series = features[column]
         if column in text:
-            values = [("" if pd.isna(v) else str(v)) for v in series]
-            prepared[column] = pd.Series(values, index=series.index, dtype=object)
+            missing = series.isna().to_numpy()
+            strings = series.astype(object).where(~missing, "").astype(str)
+            prepared[column] = strings.astype(object)
             kinds["text"].append(column)
             continue
         kind = _column_kind(series)
@@ -339,8 +340,10 @@ def prepare_features(
                     "rows), not categorical; name it with --text-column "
                     f"{column} to TF-IDF encode it, or leave it out with --drop-column {column}."
                 )
-        values = [(np.nan if pd.isna(v) else str(v)) for v in series]
-        prepared[column] = pd.Series(values, index=series.index, dtype=object)
+        missing = series.isna().to_numpy()
+        strings = series.astype(object).where(~missing, "").astype(str).astype(object)
+        strings[missing] = np.nan
+        prepared[column] = strings
         kinds["categorical"].append(column)
     return pd.DataFrame(prepared, index=features.index), kinds
 
