@@ -146,6 +146,11 @@ def percent(fraction: float) -> str:
     return f"{100 * fraction:.1f}%"
 
 
+def _quality(value: float) -> str:
+    """Label quality for a table cell: 4 decimals, or 2 significant digits when tiny."""
+    return f"{value:.4f}" if value >= 1e-3 or value == 0 else f"{value:.1e}"
+
+
 def _rows_table(frame: pd.DataFrame) -> Table:
     table = Table(box=box.SIMPLE_HEAD)
     shown = [c for c in frame.columns if c not in ("is_label_issue",)]
@@ -156,7 +161,7 @@ def _rows_table(frame: pd.DataFrame) -> Table:
     for record in frame[shown].itertuples(index=False):
         cells = []
         for column, value in zip(shown, record, strict=True):
-            cells.append(f"{value:.4f}" if column == "label_quality" else str(value))
+            cells.append(_quality(value) if column == "label_quality" else str(value))
         table.add_row(*cells)
     return table
 

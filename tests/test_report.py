@@ -130,6 +130,13 @@ def test_find_issues_document_and_render() -> None:
     assert "0.0100" in text and "Wrote out.csv" in text
 
 
+def test_tiny_label_quality_is_not_shown_as_zero() -> None:
+    top = pd.DataFrame({"row": [1, 2], "label_quality": [0.00002, 0.5]})
+    document = {"n_label_issues": 2, "n_examples": 9, "output": None}
+    text = render(report.render_find_issues, document, top)
+    assert "2.0e-05" in text and "0.5000" in text
+
+
 def test_to_json_handles_numpy_and_non_finite_values() -> None:
     text = report.to_json(
         {"a": np.int64(2), "b": np.float32(0.5), "c": [np.nan], "d": np.arange(2)}
