@@ -117,10 +117,10 @@ def sum_blocks_in_order(blocks: list[np.ndarray], n_classes: int) -> np.ndarray:
 
 
 def select_largest(values: np.ndarray, count: int) -> np.ndarray:
-    """Positions of the *count* largest values: the set ``argsort(values)[-count:]``.
+    """Positions of the *count* largest values: the set ``argsort(-values)[:count]``.
 
     Fast path with ``np.partition`` when no tie straddles the cut; otherwise the full default
-    argsort, so exact ties are broken as numpy's default sort breaks them.
+    argsort of the negated values, so exact ties are broken as the reference breaks them.
     """
     n_values = values.shape[0]
     if count <= 0:
@@ -131,7 +131,7 @@ def select_largest(values: np.ndarray, count: int) -> np.ndarray:
     partitioned = np.partition(values, (cut_position - 1, cut_position))
     if partitioned[cut_position - 1] < partitioned[cut_position]:
         return np.flatnonzero(values >= partitioned[cut_position])
-    return np.sort(np.argsort(values)[cut_position:])
+    return np.sort(np.argsort(-values)[:count])
 
 
 def select_smallest(values: np.ndarray, count: int) -> np.ndarray:

@@ -289,12 +289,14 @@ def noise_matrices(calibrated_joint: np.ndarray) -> tuple[np.ndarray, np.ndarray
         ``P(true=j | given=i)``, stored as ``[j, i]`` (rows = true), like the noise matrix's
         transpose convention in the confident-learning paper.
     true_label_prior : ndarray (K,)
-        ``P(true=j)`` from the column sums.
+        ``P(true=j)`` from the column sums, floored at ``EPS`` and renormalised.
     """
     calibrated_joint = np.asarray(calibrated_joint, dtype=np.float64)
     column_sums = calibrated_joint.sum(axis=0)
     row_sums = calibrated_joint.sum(axis=1)
     noise_matrix = calibrated_joint / np.maximum(column_sums, TINY)[None, :]
     inverse_noise_matrix = (calibrated_joint / np.maximum(row_sums, TINY)[:, None]).T
-    true_label_prior = column_sums / calibrated_joint.sum()
+    # A true class with no mass gets a floor of EPS, then the prior is renormalised.
+    true_label_prior = np.clip(column_sums / calibrated_joint.sum(), EPS, 1.0)
+    true_label_prior /= true_label_prior.sum()
     return noise_matrix, inverse_noise_matrix, true_label_prior

@@ -48,7 +48,10 @@ def prune_count_matrix(
     the diagonal (taking the increase evenly from the column's other non-zero entries), scales
     the off-diagonal by ``frac_noise`` (the rest goes back to the diagonal) and truncates.
     """
-    matrix = np.asarray(calibrated_joint, dtype=np.float64).T.copy()
+    # Column-major on purpose: each column (one given class) is contiguous, so its float sums
+    # use numpy's pairwise summation; the truncation below is sensitive to the last bit and
+    # this layout matches the reference's integers.
+    matrix = np.asfortranarray(np.asarray(calibrated_joint, dtype=np.float64).T)
     n_classes = matrix.shape[0]
     diagonal = np.diag_indices(n_classes)
     if num_to_remove_per_class is not None:
@@ -62,7 +65,7 @@ def prune_count_matrix(
     np.maximum(matrix, 0, out=matrix)
     matrix[diagonal] = new_diagonal
 
-    off_diagonal = matrix.copy()
+    off_diagonal = matrix.copy(order="K")
     off_diagonal[diagonal] = 0
     kept = off_diagonal * frac_noise
     removed_per_column = (off_diagonal - kept).sum(axis=0)
@@ -137,8 +140,8 @@ def _prune_by_noise_rate(
         counts = counts[other_classes]
         n_rows = rows.shape[0]
         if n_rows <= _SMALL_CLASS_ROWS:
-            order = np.argsort(margins, axis=0)
-            keep_rank = np.arange(n_rows)[:, None] >= (n_rows - counts)[None, :]
+            order = np.argsort(-margins, axis=0)
+            keep_rank = np.arange(n_rows)[:, None] < counts[None, :]
             return rows[np.unique(order[keep_rank])]
         selected = [select_largest(margins[:, c], int(counts[c])) for c in range(counts.size)]
         return rows[np.unique(np.concatenate(selected))]
