@@ -102,6 +102,7 @@ def health_report(
     *,
     stats: LabelStats | None = None,
     chunk_rows: int | None = None,
+    n_threads: int | None = None,
 ) -> HealthReport:
     """Label health of a dataset.
 
@@ -123,7 +124,7 @@ def health_report(
     HealthReport
     """
     if stats is None:
-        stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows)
+        stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows, n_threads=n_threads)
     joint = estimate_joint(stats.calibrated_joint)
     noise_matrix, _, _ = noise_matrices(stats.calibrated_joint)
     noise_rate = stats.num_label_issues / stats.n_examples

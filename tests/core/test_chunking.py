@@ -1,0 +1,95 @@
+"""The chunked, threaded path equals the plain in-memory path exactly (issue: performance)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from labelaudit.core import (
+    FILTERS,
+    SCORE_METHODS,
+    compute_label_stats,
+    find_label_issues,
+    health_report,
+    label_quality_scores,
+)
+from labelaudit.core._arrays import BLOCK_ROWS
+from tests.core.datasets import synthetic
+
+N_ROWS = 5 * BLOCK_ROWS + 1234  # six chunks at the smallest chunk size, the last one partial
+
+
+@pytest.fixture(scope="module", params=[np.float32, np.float64], ids=["float32", "float64"])
+def data(request: pytest.FixtureRequest) -> tuple[np.ndarray, np.ndarray]:
+    case = synthetic(N_ROWS, 7, 0.25, seed=5, dtype=request.param, separation=2.0)
+    # Sort part of the rows by label so some classes start and end inside chunks while others
+    # span chunk boundaries.
+    order = np.argsort(case.labels[: 2 * BLOCK_ROWS], kind="stable")
+    labels = case.labels.copy()
+    probs = case.pred_probs.copy()
+    labels[: 2 * BLOCK_ROWS] = labels[order]
+    probs[: 2 * BLOCK_ROWS] = probs[order]
+    return labels, probs
+
+
+def _plain_and_chunked(function, labels, probs, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = function(labels, probs, chunk_rows=N_ROWS * 2, n_threads=1, **kwargs)
+        chunked = function(labels, probs, chunk_rows=BLOCK_ROWS, n_threads=2, **kwargs)
+    return plain, chunked
+
+
+def test_stats_are_identical(data) -> None:
+    labels, probs = data
+    plain, chunked = _plain_and_chunked(compute_label_stats, labels, probs)
+    assert len(range(0, N_ROWS, BLOCK_ROWS)) == 6
+    for name in (
+        "class_counts",
+        "thresholds",
+        "confident_joint",
+        "calibrated_joint",
+        "off_diagonal",
+        "given_label_is_top",
+        "predicted_labels",
+        "self_confidence",
+    ):
+        np.testing.assert_array_equal(getattr(plain, name), getattr(chunked, name), err_msg=name)
+    assert plain.num_label_issues == chunked.num_label_issues > 0
+
+
+@pytest.mark.parametrize("filter_by", FILTERS)
+def test_masks_are_identical(data, filter_by: str) -> None:
+    labels, probs = data
+    plain, chunked = _plain_and_chunked(find_label_issues, labels, probs, filter_by=filter_by)
+    assert plain.any()
+    np.testing.assert_array_equal(plain, chunked)
+
+
+@pytest.mark.parametrize("method", SCORE_METHODS)
+def test_scores_are_identical(data, method: str) -> None:
+    labels, probs = data
+    plain, chunked = _plain_and_chunked(label_quality_scores, labels, probs, method=method)
+    np.testing.assert_array_equal(plain, chunked)
+
+
+def test_health_is_identical(data) -> None:
+    labels, probs = data
+    plain, chunked = _plain_and_chunked(health_report, labels, probs)
+    assert plain.classes == chunked.classes
+    assert plain.overlapping_classes == chunked.overlapping_classes
+    assert plain.noise_rate == chunked.noise_rate
+
+
+def test_memory_mapped_input_gives_the_same_result(data, tmp_path) -> None:
+    labels, probs = data
+    path = tmp_path / "probs.npy"
+    np.save(path, probs)
+    mapped = np.load(path, mmap_mode="r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = find_label_issues(labels, probs)
+        actual = find_label_issues(labels, mapped, chunk_rows=BLOCK_ROWS)
+    np.testing.assert_array_equal(expected, actual)

@@ -1,0 +1,132 @@
+"""Property-based tests (hypothesis) of the core's invariants."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from labelaudit.core import (
+    FILTERS,
+    SCORE_METHODS,
+    compute_label_stats,
+    estimate_joint,
+    find_label_issues,
+    label_quality_scores,
+)
+from tests.core.datasets import synthetic
+
+PROPERTY_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@st.composite
+def noisy_datasets(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    n_classes = draw(st.integers(2, 12))
+    n_rows = draw(st.integers(n_classes, 400))
+    noise = draw(st.floats(0.0, 0.8))
+    separation = draw(st.floats(0.0, 6.0))
+    seed = draw(st.integers(0, 2**31 - 1))
+    case = synthetic(n_rows, n_classes, noise, seed, separation=separation)
+    return case.labels, case.pred_probs
+
+
+def _quiet_find(labels: np.ndarray, probs: np.ndarray, **kwargs: object) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return find_label_issues(labels, probs, **kwargs)
+
+
+@PROPERTY_SETTINGS
+@given(noisy_datasets())
+def test_joint_sums_to_one_and_calibrated_rows_sum_to_class_counts(data) -> None:
+    labels, probs = data
+    stats = compute_label_stats(labels, probs)
+    assert np.isclose(estimate_joint(stats.calibrated_joint).sum(), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(stats.calibrated_joint.sum(axis=1), stats.class_counts)
+    assert (stats.confident_joint.diagonal() >= 1).all()
+
+
+@PROPERTY_SETTINGS
+@given(noisy_datasets())
+def test_both_is_a_subset_of_each_part(data) -> None:
+    labels, probs = data
+    stats = compute_label_stats(labels, probs)
+    both = _quiet_find(labels, probs, filter_by="both", stats=stats)
+    by_noise_rate = _quiet_find(labels, probs, filter_by="prune_by_noise_rate", stats=stats)
+    by_class = _quiet_find(labels, probs, filter_by="prune_by_class", stats=stats)
+    assert not (both & ~by_noise_rate).any()
+    assert not (both & ~by_class).any()
+
+
+@PROPERTY_SETTINGS
+@given(noisy_datasets())
+def test_flagged_rows_never_have_their_given_label_as_argmax(data) -> None:
+    labels, probs = data
+    stats = compute_label_stats(labels, probs)
+    argmax = probs.argmax(axis=1)
+    for filter_by in FILTERS:
+        if filter_by.startswith("low_"):
+            continue
+        mask = _quiet_find(labels, probs, filter_by=filter_by, stats=stats)
+        assert not (mask & (argmax == labels)).any(), filter_by
+
+
+@PROPERTY_SETTINGS
+@given(noisy_datasets(), st.integers(0, 2**31 - 1))
+def test_permuting_rows_permutes_every_result(data, seed: int) -> None:
+    labels, probs = data
+    permutation = np.random.default_rng(seed).permutation(labels.shape[0])
+    stats = compute_label_stats(labels, probs)
+    permuted_stats = compute_label_stats(labels[permutation], probs[permutation])
+    np.testing.assert_array_equal(stats.calibrated_joint, permuted_stats.calibrated_joint)
+    assert stats.num_label_issues == permuted_stats.num_label_issues
+    for filter_by in FILTERS:
+        mask = _quiet_find(labels, probs, filter_by=filter_by)
+        permuted = _quiet_find(labels[permutation], probs[permutation], filter_by=filter_by)
+        np.testing.assert_array_equal(mask[permutation], permuted, err_msg=filter_by)
+    for method in SCORE_METHODS:
+        scores = label_quality_scores(labels, probs, method=method)
+        permuted = label_quality_scores(labels[permutation], probs[permutation], method=method)
+        np.testing.assert_array_equal(scores[permutation], permuted)
+
+
+@PROPERTY_SETTINGS
+@given(noisy_datasets())
+def test_results_do_not_depend_on_dtype(data) -> None:
+    labels, probs64 = data
+    # The same values in both dtypes, so only arithmetic precision differs.
+    probs32 = probs64.astype(np.float32)
+    probs64 = probs32.astype(np.float64)
+    stats32 = compute_label_stats(labels, probs32)
+    stats64 = compute_label_stats(labels, probs64)
+    np.testing.assert_array_equal(stats32.thresholds, stats64.thresholds)
+    np.testing.assert_array_equal(stats32.confident_joint, stats64.confident_joint)
+    np.testing.assert_array_equal(stats32.calibrated_joint, stats64.calibrated_joint)
+    assert stats32.num_label_issues == stats64.num_label_issues
+    for filter_by in FILTERS:
+        np.testing.assert_array_equal(
+            _quiet_find(labels, probs32, filter_by=filter_by),
+            _quiet_find(labels, probs64, filter_by=filter_by),
+            err_msg=filter_by,
+        )
+    for method in SCORE_METHODS:
+        np.testing.assert_allclose(
+            label_quality_scores(labels, probs32, method=method),
+            label_quality_scores(labels, probs64, method=method),
+            rtol=0,
+            atol=1e-6,
+        )
+
+
+@PROPERTY_SETTINGS
+@given(noisy_datasets())
+def test_scores_lie_in_unit_interval(data) -> None:
+    labels, probs = data
+    for method in SCORE_METHODS:
+        scores = label_quality_scores(labels, probs, method=method)
+        assert np.isfinite(scores).all()
+        assert (scores >= 0).all() and (scores <= 1 + 1e-12).all(), method
