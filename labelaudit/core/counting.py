@@ -108,6 +108,16 @@ def _confident_cutoffs(thresholds: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return cutoffs
 
 
+def _flat_positions(columns: np.ndarray, n_classes: int) -> np.ndarray:
+    """Positions of ``(row, columns[row])`` in a C-contiguous (rows, n_classes) chunk, flattened.
+
+    A flat ``take`` is about twice as fast as 2-D fancy indexing with two index arrays.
+    """
+    positions = np.arange(columns.shape[0], dtype=np.int64) * n_classes
+    positions += columns
+    return positions
+
+
 def _self_confidence_pass(
     labels: np.ndarray, pred_probs: np.ndarray, chunks: list[slice], n_threads: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -116,9 +126,9 @@ def _self_confidence_pass(
     self_confidence = np.empty(n_rows, dtype=pred_probs.dtype)
 
     def one_chunk(chunk: slice) -> np.ndarray:
-        probs = np.asarray(pred_probs[chunk])
+        probs = np.ascontiguousarray(pred_probs[chunk])
         chunk_labels = labels[chunk]
-        values = probs[np.arange(probs.shape[0]), chunk_labels]
+        values = probs.reshape(-1)[_flat_positions(chunk_labels, n_classes)]
         self_confidence[chunk] = values
         return blocked_class_sums(chunk_labels, values, n_classes)
 
@@ -138,19 +148,28 @@ def _confident_joint_pass(
     n_rows, n_classes = pred_probs.shape
     cutoffs = _confident_cutoffs(thresholds, pred_probs.dtype)
     bump = pred_probs.dtype.type(EPS)
+    count_dtype = np.uint8 if n_classes < 256 else np.int32
     off_diagonal = np.empty(n_rows, dtype=bool)
     given_label_is_top = np.empty(n_rows, dtype=bool)
     predicted_labels = np.empty(n_rows, dtype=compact_int_dtype(n_classes))
 
     def one_chunk(chunk: slice) -> np.ndarray:
-        probs = np.asarray(pred_probs[chunk])
+        probs = np.ascontiguousarray(pred_probs[chunk])
         chunk_labels = labels[chunk]
-        rows = np.arange(probs.shape[0])
         confident = probs >= cutoffs
-        n_confident = np.count_nonzero(confident, axis=1)
+        n_confident = confident.sum(axis=1, dtype=count_dtype)
         argmax = probs.argmax(axis=1)
-        # One confident class: that class; several: the argmax over all classes.
-        guess = np.where(n_confident > 1, argmax, confident.argmax(axis=1))
+        # One confident class: that class; several: the argmax over all classes. With one
+        # confident class the argmax usually is it, so the confident mask's own argmax is only
+        # needed for the other rows.
+        guess = argmax
+        argmax_positions = _flat_positions(argmax, n_classes)
+        single = np.flatnonzero(
+            (n_confident == 1) & ~confident.reshape(-1)[argmax_positions]
+        )
+        if single.size:
+            guess = argmax.copy()
+            guess[single] = confident[single].argmax(axis=1)
         counted = n_confident > 0
         counts = np.bincount(
             chunk_labels[counted].astype(np.int64) * n_classes + guess[counted],
@@ -162,7 +181,7 @@ def _confident_joint_pass(
         # Reduce step: is the given label the argmax once EPS is added to its probability?
         # Strictly above the row maximum it is; equal to it, an earlier column may win the tie.
         bumped = self_confidence[chunk] + bump
-        row_max = probs[rows, argmax]
+        row_max = probs.reshape(-1)[argmax_positions]
         is_top = bumped > row_max
         tied = np.flatnonzero(bumped == row_max)
         if tied.size:

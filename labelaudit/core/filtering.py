@@ -10,6 +10,7 @@ import numpy as np
 from labelaudit.core._arrays import (
     check_labels_and_probs,
     default_threads,
+    gather_rows,
     map_chunks,
     select_largest,
     select_smallest,
@@ -135,16 +136,19 @@ def _prune_by_noise_rate(
         if other_classes.size == 0:
             return None
         rows = rows_of_class[k]
-        probs = np.asarray(pred_probs[rows])
-        margins = probs[:, other_classes] - probs[:, [k]]
+        probs = gather_rows(pred_probs, rows)
         counts = counts[other_classes]
         n_rows = rows.shape[0]
         if n_rows <= _SMALL_CLASS_ROWS:
+            margins = probs[:, other_classes] - probs[:, [k]]
             order = np.argsort(-margins, axis=0)
             keep_rank = np.arange(n_rows)[:, None] < counts[None, :]
             return rows[np.unique(order[keep_rank])]
-        selected = [select_largest(margins[:, c], int(counts[c])) for c in range(counts.size)]
-        return rows[np.unique(np.concatenate(selected))]
+        flagged = np.zeros(n_rows, dtype=bool)
+        given = probs[:, k]
+        for other, count in zip(other_classes, counts, strict=True):
+            flagged[select_largest(probs[:, other] - given, int(count))] = True
+        return rows[flagged]
 
     for flagged in map_chunks(one_class, list(range(stats.n_classes)), n_threads):
         if flagged is not None:
