@@ -489,26 +489,28 @@ def find_issues(
         scores = _quality_scores(inputs, stats, method=rank_by.value, adjust_pred_probs=False)
         ranked = order_label_issues(is_issue, scores)
 
-    def rows_frame(rows: np.ndarray, with_flags: bool) -> Any:
-        return report.label_rows_frame(
-            rows,
-            classes=inputs.classes,
-            labels=inputs.labels,
-            predicted=stats.predicted_labels,
-            scores=scores,
-            ids=inputs.ids,
-            id_column=inputs.id_column,
-            is_label_issue=is_issue if with_flags else None,
-        )
-
+    n_examples, n_classes = inputs.n_examples, inputs.n_classes
+    row_facts = {
+        "classes": inputs.classes,
+        "labels": inputs.labels,
+        "predicted": stats.predicted_labels,
+        "scores": scores,
+        "ids": inputs.ids,
+        "id_column": inputs.id_column,
+    }
+    # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
+    # keeps peak memory near one copy of the input.
+    del inputs
     if output is not None:
-        written = np.arange(inputs.n_examples) if all_rows else ranked
-        io.write_table(rows_frame(written, with_flags=True), output)
-    top_rows = rows_frame(ranked[:top], with_flags=False)
+        written = np.arange(n_examples) if all_rows else ranked
+        io.write_table(
+            report.label_rows_columns(written, is_label_issue=is_issue, **row_facts), output
+        )
+    top_rows = report.label_rows_frame(ranked[:top], **row_facts)
     document = report.find_issues_document(
         top_rows,
-        n_examples=inputs.n_examples,
-        n_classes=inputs.n_classes,
+        n_examples=n_examples,
+        n_classes=n_classes,
         n_label_issues=int(ranked.shape[0]),
         filter_by=filter_by.value,
         rank_by=rank_by.value,
@@ -538,6 +540,10 @@ def _quality_scores(inputs: Any, stats: Any, *, method: str, adjust_pred_probs: 
             adjust_pred_probs=adjust_pred_probs,
             weight_by="accuracy",
         )
+    if method == "self_confidence" and not adjust_pred_probs:
+        # p[n, y[n]] in the input dtype: no float64 copy of N scores, and ties rank exactly as
+        # they do when the same float32 scores are sorted.
+        return stats.self_confidence
     return label_quality_scores(
         inputs.labels,
         inputs.pred_probs,
@@ -617,23 +623,22 @@ def score(
         )
         lowest = order_label_issues(np.ones(inputs.n_examples, dtype=bool), scores)[:top]
 
-    def rows_frame(rows: np.ndarray) -> Any:
-        return report.label_rows_frame(
-            rows,
-            classes=inputs.classes,
-            labels=inputs.labels,
-            predicted=stats.predicted_labels,
-            scores=scores,
-            ids=inputs.ids,
-            id_column=inputs.id_column,
-        )
-
+    n_examples = inputs.n_examples
+    row_facts = {
+        "classes": inputs.classes,
+        "labels": inputs.labels,
+        "predicted": stats.predicted_labels,
+        "scores": scores,
+        "ids": inputs.ids,
+        "id_column": inputs.id_column,
+    }
+    del inputs  # unmaps a memory-mapped --probs file before the output is built
     if output is not None:
-        io.write_table(rows_frame(np.arange(inputs.n_examples)), output)
-    lowest_rows = rows_frame(lowest)
+        io.write_table(report.label_rows_columns(np.arange(n_examples), **row_facts), output)
+    lowest_rows = report.label_rows_frame(lowest, **row_facts)
     document = report.score_document(
         lowest_rows,
-        n_examples=inputs.n_examples,
+        n_examples=n_examples,
         method=method.value,
         adjust_pred_probs=adjust_pred_probs,
         scores=scores,

@@ -100,7 +100,7 @@ def class_values(classes: Sequence[Any], codes: np.ndarray) -> np.ndarray:
     return lookup[codes]
 
 
-def label_rows_frame(
+def label_rows_columns(
     rows: np.ndarray,
     *,
     classes: Sequence[Any],
@@ -110,8 +110,10 @@ def label_rows_frame(
     ids: pd.Series | None = None,
     id_column: str | None = None,
     is_label_issue: np.ndarray | None = None,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """One output row per position in *rows*: ``row``, id, given/predicted class, quality.
+
+    Returned as named numpy columns, so large outputs can be written without a DataFrame.
 
     Parameters
     ----------
@@ -130,10 +132,15 @@ def label_rows_frame(
         columns[id_column] = ids.to_numpy()[rows]
     columns["given_label"] = class_values(classes, labels[rows])
     columns["predicted_label"] = class_values(classes, predicted[rows])
-    columns["label_quality"] = np.asarray(scores, dtype=np.float64)[rows]
+    columns["label_quality"] = np.asarray(scores)[rows].astype(np.float64)
     if is_label_issue is not None:
         columns["is_label_issue"] = np.asarray(is_label_issue, dtype=bool)[rows]
-    return pd.DataFrame(columns)
+    return columns
+
+
+def label_rows_frame(rows: np.ndarray, **kwargs: Any) -> pd.DataFrame:
+    """:func:`label_rows_columns` as a DataFrame (for the few rows shown or put in JSON)."""
+    return pd.DataFrame(label_rows_columns(rows, **kwargs))
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -98,11 +98,26 @@ def _rescale_to_removal_counts(
     return round_preserving_row_totals(rescaled).astype(np.float64)
 
 
-def _rows_by_class(labels: np.ndarray, class_counts: np.ndarray) -> list[np.ndarray]:
-    """Row indices of each class, in row order."""
-    order = np.argsort(labels, kind="stable")
-    bounds = np.concatenate(([0], np.cumsum(class_counts)))
-    return [order[bounds[k] : bounds[k + 1]] for k in range(class_counts.shape[0])]
+# Up to this many classes, each class's rows are found by a scan of the labels inside the
+# (threaded) per-class work, which avoids an N-sized sort and its index array.
+_SCAN_MAX_CLASSES = 32
+
+
+class _RowsByClass:
+    """Row indices of each class, in row order, found lazily or by one stable sort."""
+
+    def __init__(self, labels: np.ndarray, class_counts: np.ndarray) -> None:
+        self._labels = labels
+        self._sorted: list[np.ndarray] | None = None
+        if class_counts.shape[0] > _SCAN_MAX_CLASSES:
+            order = np.argsort(labels, kind="stable")
+            bounds = np.concatenate(([0], np.cumsum(class_counts)))
+            self._sorted = [order[bounds[k] : bounds[k + 1]] for k in range(bounds.size - 1)]
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        if self._sorted is not None:
+            return self._sorted[k]
+        return np.flatnonzero(self._labels == k)
 
 
 def _warn_small_classes(class_counts: np.ndarray, min_examples_per_class: int) -> None:
@@ -120,7 +135,7 @@ def _prune_by_noise_rate(
     pred_probs: np.ndarray,
     stats: LabelStats,
     prune_counts: np.ndarray,
-    rows_of_class: list[np.ndarray],
+    rows_of_class: _RowsByClass,
     min_examples_per_class: int,
     n_threads: int,
 ) -> np.ndarray:
@@ -159,7 +174,7 @@ def _prune_by_noise_rate(
 def _prune_by_class(
     stats: LabelStats,
     prune_counts: np.ndarray,
-    rows_of_class: list[np.ndarray],
+    rows_of_class: _RowsByClass,
     min_examples_per_class: int,
 ) -> np.ndarray:
     """In each class k, flag the ``n_k - M[k, k]`` rows with the smallest ``p[k]``."""
@@ -244,7 +259,7 @@ def find_label_issues(
         num_to_remove_per_class=num_to_remove_per_class,
     )
     _warn_small_classes(stats.class_counts, min_examples_per_class)
-    rows_of_class = _rows_by_class(stats.labels, stats.class_counts)
+    rows_of_class = _RowsByClass(stats.labels, stats.class_counts)
     mask = None
     if filter_by in ("prune_by_noise_rate", "both"):
         mask = _prune_by_noise_rate(
