@@ -469,6 +469,7 @@ def machine_info() -> dict[str, str]:
         "cores (nproc)": str(cores),
         "CPU": cpu,
         "memory": memory,
+        "load average at start (1/5/15 min)": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "Python": platform.python_version(),
         "numpy": version("numpy"),
         "cleanlab": version("cleanlab"),
