@@ -15,11 +15,7 @@ TINY = 1e-100
 """Guard for divisions (ALGORITHMS.md)."""
 
 BLOCK_ROWS = 4096
-"""Row sums are accumulated per block of this many rows, then the block sums are added in order.
-
-Chunk sizes are rounded to a multiple of it, so every floating-point sum has the same reduction
-tree whatever the chunk size: the chunked and in-memory paths give bit-identical results.
-"""
+"""Chunk sizes are rounded to a multiple of this many rows."""
 
 DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
 
@@ -93,27 +89,26 @@ def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def blocked_class_sums(labels: np.ndarray, values: np.ndarray, n_classes: int) -> np.ndarray:
-    """Per-class sums of *values* for one chunk, one row per BLOCK_ROWS block.
-
-    Returns an (n_blocks, K) float64 array; summing it over axis 0 in order gives the same
-    result for any chunking whose chunk boundaries fall on block boundaries.
-    """
-    n_rows = labels.shape[0]
-    n_blocks = -(-n_rows // BLOCK_ROWS)
-    block_of_row = np.arange(n_rows, dtype=np.int64) // BLOCK_ROWS
-    keys = block_of_row * n_classes + labels
-    sums = np.bincount(keys, weights=values, minlength=n_blocks * n_classes)
-    return sums.reshape(n_blocks, n_classes)
+# Up to this many classes, each class's rows are found by a scan of the labels (inside
+# threaded per-class work), which avoids an N-sized sort and its index array.
+SCAN_MAX_CLASSES = 32
 
 
-def sum_blocks_in_order(blocks: list[np.ndarray], n_classes: int) -> np.ndarray:
-    """Add block sums sequentially in row order (a fixed reduction tree)."""
-    total = np.zeros(n_classes, dtype=np.float64)
-    for block in blocks:
-        for row in block:
-            total += row
-    return total
+class RowsByClass:
+    """Row indices of each class, in row order: a scan per class, or one stable sort."""
+
+    def __init__(self, labels: np.ndarray, n_classes: int) -> None:
+        self._labels = labels
+        self._sorted: list[np.ndarray] | None = None
+        if n_classes > SCAN_MAX_CLASSES:
+            order = np.argsort(labels, kind="stable")
+            bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=n_classes))))
+            self._sorted = [order[bounds[k] : bounds[k + 1]] for k in range(n_classes)]
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        if self._sorted is not None:
+            return self._sorted[k]
+        return np.flatnonzero(self._labels == k)
 
 
 def select_largest(values: np.ndarray, count: int) -> np.ndarray:

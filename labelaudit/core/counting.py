@@ -14,14 +14,13 @@ import numpy as np
 from labelaudit.core._arrays import (
     EPS,
     TINY,
-    blocked_class_sums,
+    RowsByClass,
     check_labels_and_probs,
     chunk_rows_for,
     compact_int_dtype,
     default_threads,
     map_chunks,
     row_chunks,
-    sum_blocks_in_order,
 )
 
 __all__ = [
@@ -84,28 +83,34 @@ class LabelStats:
         return mask & ~self.given_label_is_top
 
 
-def per_class_thresholds(class_sums: np.ndarray, class_counts: np.ndarray) -> np.ndarray:
+def per_class_thresholds(
+    labels: np.ndarray, self_confidence: np.ndarray, n_classes: int, n_threads: int = 1
+) -> np.ndarray:
     """Per-class thresholds ``t[k]``: mean self-confidence of the rows labelled k (section 1).
 
-    A class with no rows gets 2, so no row is ever confidently that class; then ``t >= 2 EPS``.
+    The mean is numpy's (pairwise summation) in the input dtype, over the class's values in row
+    order, as the reference computes it; a float32 mean differs from a float64 one in the last
+    bits, which moves rows that sit exactly at a threshold. A class with no rows gets 2, so no
+    row is ever confidently that class; then ``t >= 2 EPS``.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        means = class_sums / class_counts
-    thresholds = np.where(class_counts > 0, means, 2.0)
-    return np.maximum(thresholds, 2 * EPS)
+    rows_of_class = RowsByClass(labels, n_classes)
+
+    def class_mean(k: int) -> float:
+        values = self_confidence[rows_of_class[k]]
+        return float(values.mean()) if values.size else 2.0
+
+    means = map_chunks(class_mean, list(range(n_classes)), n_threads)
+    return np.maximum(np.asarray(means, dtype=np.float64), 2 * EPS)
 
 
 def _confident_cutoffs(thresholds: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Cut-offs ``c`` in *dtype* with ``p >= c  <=>  float64(p) >= t - EPS`` for every p.
+    """Cut-offs ``t - EPS`` rounded to the input dtype; ``p >= cutoff`` marks a confident class.
 
-    Comparing in the input dtype avoids a float64 copy of each chunk; rounding the float64
-    cut-off up to the next representable value keeps the comparison exact.
+    Comparing in the input dtype avoids a float64 copy of each chunk. Rounding to the nearest
+    representable value (not up) matters for rows that sit exactly at a cut-off: it is what the
+    reference does with float32 input, and one such row in 10M changes a count.
     """
-    exact = thresholds - EPS
-    cutoffs = exact.astype(dtype)
-    too_low = cutoffs.astype(np.float64) < exact
-    cutoffs[too_low] = np.nextafter(cutoffs[too_low], dtype.type(np.inf))
-    return cutoffs
+    return (thresholds - EPS).astype(dtype)
 
 
 def _flat_positions(columns: np.ndarray, n_classes: int) -> np.ndarray:
@@ -120,20 +125,18 @@ def _flat_positions(columns: np.ndarray, n_classes: int) -> np.ndarray:
 
 def _self_confidence_pass(
     labels: np.ndarray, pred_probs: np.ndarray, chunks: list[slice], n_threads: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pass 1: ``p[n, y[n]]`` for every row and its per-class sums."""
+) -> np.ndarray:
+    """Pass 1: ``p[n, y[n]]`` for every row, in the input dtype."""
     n_rows, n_classes = pred_probs.shape
     self_confidence = np.empty(n_rows, dtype=pred_probs.dtype)
 
-    def one_chunk(chunk: slice) -> np.ndarray:
+    def one_chunk(chunk: slice) -> None:
         probs = np.ascontiguousarray(pred_probs[chunk])
-        chunk_labels = labels[chunk]
-        values = probs.reshape(-1)[_flat_positions(chunk_labels, n_classes)]
-        self_confidence[chunk] = values
-        return blocked_class_sums(chunk_labels, values, n_classes)
+        positions = _flat_positions(labels[chunk], n_classes)
+        self_confidence[chunk] = probs.reshape(-1)[positions]
 
-    block_sums = map_chunks(one_chunk, chunks, n_threads)
-    return self_confidence, sum_blocks_in_order(block_sums, n_classes)
+    map_chunks(one_chunk, chunks, n_threads)
+    return self_confidence
 
 
 def _confident_joint_pass(
@@ -164,9 +167,7 @@ def _confident_joint_pass(
         # needed for the other rows.
         guess = argmax
         argmax_positions = _flat_positions(argmax, n_classes)
-        single = np.flatnonzero(
-            (n_confident == 1) & ~confident.reshape(-1)[argmax_positions]
-        )
+        single = np.flatnonzero((n_confident == 1) & ~confident.reshape(-1)[argmax_positions])
         if single.size:
             guess = argmax.copy()
             guess[single] = confident[single].argmax(axis=1)
@@ -228,8 +229,8 @@ def compute_label_stats(
     threads = default_threads() if n_threads is None else n_threads
 
     class_counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
-    self_confidence, class_sums = _self_confidence_pass(labels, pred_probs, chunks, threads)
-    thresholds = per_class_thresholds(class_sums, class_counts)
+    self_confidence = _self_confidence_pass(labels, pred_probs, chunks, threads)
+    thresholds = per_class_thresholds(labels, self_confidence, n_classes, threads)
     joint_counts, off_diagonal, given_label_is_top, predicted_labels = _confident_joint_pass(
         labels, pred_probs, self_confidence, thresholds, chunks, threads
     )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from labelaudit.core._arrays import (
+    RowsByClass,
     check_labels_and_probs,
     default_threads,
     gather_rows,
@@ -98,28 +99,6 @@ def _rescale_to_removal_counts(
     return round_preserving_row_totals(rescaled).astype(np.float64)
 
 
-# Up to this many classes, each class's rows are found by a scan of the labels inside the
-# (threaded) per-class work, which avoids an N-sized sort and its index array.
-_SCAN_MAX_CLASSES = 32
-
-
-class _RowsByClass:
-    """Row indices of each class, in row order, found lazily or by one stable sort."""
-
-    def __init__(self, labels: np.ndarray, class_counts: np.ndarray) -> None:
-        self._labels = labels
-        self._sorted: list[np.ndarray] | None = None
-        if class_counts.shape[0] > _SCAN_MAX_CLASSES:
-            order = np.argsort(labels, kind="stable")
-            bounds = np.concatenate(([0], np.cumsum(class_counts)))
-            self._sorted = [order[bounds[k] : bounds[k + 1]] for k in range(bounds.size - 1)]
-
-    def __getitem__(self, k: int) -> np.ndarray:
-        if self._sorted is not None:
-            return self._sorted[k]
-        return np.flatnonzero(self._labels == k)
-
-
 def _warn_small_classes(class_counts: np.ndarray, min_examples_per_class: int) -> None:
     small = np.flatnonzero((class_counts > 0) & (class_counts <= min_examples_per_class))
     if small.size:
@@ -135,7 +114,7 @@ def _prune_by_noise_rate(
     pred_probs: np.ndarray,
     stats: LabelStats,
     prune_counts: np.ndarray,
-    rows_of_class: _RowsByClass,
+    rows_of_class: RowsByClass,
     min_examples_per_class: int,
     n_threads: int,
 ) -> np.ndarray:
@@ -174,7 +153,7 @@ def _prune_by_noise_rate(
 def _prune_by_class(
     stats: LabelStats,
     prune_counts: np.ndarray,
-    rows_of_class: _RowsByClass,
+    rows_of_class: RowsByClass,
     min_examples_per_class: int,
 ) -> np.ndarray:
     """In each class k, flag the ``n_k - M[k, k]`` rows with the smallest ``p[k]``."""
@@ -259,7 +238,7 @@ def find_label_issues(
         num_to_remove_per_class=num_to_remove_per_class,
     )
     _warn_small_classes(stats.class_counts, min_examples_per_class)
-    rows_of_class = _RowsByClass(stats.labels, stats.class_counts)
+    rows_of_class = RowsByClass(stats.labels, stats.n_classes)
     mask = None
     if filter_by in ("prune_by_noise_rate", "both"):
         mask = _prune_by_noise_rate(

@@ -94,6 +94,9 @@ def test_confident_joint_and_counts(case: Case) -> None:
     stats = compute_label_stats(case.labels, case.pred_probs)
     raw = cleanlab_count.compute_confident_joint(case.labels, case.pred_probs, calibrate=False)
     calibrated = cleanlab_count.compute_confident_joint(case.labels, case.pred_probs)
+    np.testing.assert_array_equal(
+        stats.thresholds, cleanlab_count.get_confident_thresholds(case.labels, case.pred_probs)
+    )
     np.testing.assert_array_equal(stats.confident_joint, raw)
     np.testing.assert_array_equal(stats.calibrated_joint, calibrated)
     assert stats.num_label_issues == cleanlab_count.num_label_issues(case.labels, case.pred_probs)
@@ -270,3 +273,27 @@ def test_num_to_remove_per_class_prune_by_noise_rate() -> None:
             )
             mismatched += int((expected != actual).sum())
     assert mismatched == 0
+
+
+def test_float32_row_exactly_at_the_rounded_cutoff() -> None:
+    """A float32 probability equal to ``t - 1e-6`` rounded to float32 (but below it in float64).
+
+    Found at 10M rows, where one such row changed the confident joint by one count.
+    """
+    rng = np.random.default_rng(0)
+    for _ in range(10_000):
+        threshold = np.float32(rng.uniform(0.3, 0.9))
+        cutoff = np.float32(np.float64(threshold) - 1e-6)
+        if np.float64(cutoff) < np.float64(threshold) - 1e-6:
+            break
+    else:
+        pytest.fail("no float32 threshold with a cut-off rounded down was found")
+    probs = np.array(
+        [[threshold, 1 - threshold], [0.1, 0.9], [0.1, 0.9], [cutoff, 1 - cutoff]],
+        dtype=np.float32,
+    )
+    labels = np.array([0, 1, 1, 1])
+    stats = compute_label_stats(labels, probs)
+    assert stats.thresholds[0] == np.float64(threshold)
+    expected = cleanlab_count.compute_confident_joint(labels, probs, calibrate=False)
+    np.testing.assert_array_equal(stats.confident_joint, expected)
