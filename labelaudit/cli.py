@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import traceback
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -53,7 +54,7 @@ class LabelauditGroup(TyperGroup):
             sys.exit(exc.exit_code)
         except LabelauditError as exc:
             if debug:
-                raise
+                traceback.print_exc()
             _print_error(str(exc))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -61,7 +62,7 @@ class LabelauditGroup(TyperGroup):
             sys.exit(130)
         except Exception as exc:  # an unexpected failure still honours the exit-code API
             if debug:
-                raise
+                traceback.print_exc()
             _print_error(
                 f"{type(exc).__name__}: {exc}",
                 hint="This may be a bug in labelaudit; run again with --debug for the traceback.",

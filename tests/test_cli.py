@@ -715,5 +715,6 @@ def test_bad_input_exit_code_in_a_real_process(data: Dataset, case: str) -> None
 def test_debug_shows_the_traceback(data: Dataset) -> None:
     probs_with(data.folder, set_cell(5, 1, np.nan))
     done = run(data.folder, "find-issues", "--labels", "y.npy", "--probs", "bad.npy", "--debug")
-    assert done.returncode != 0
+    assert done.returncode == 2  # --debug adds the traceback; the exit code stays the API's
     assert "Traceback" in done.stderr and "InputError" in done.stderr
+    assert done.stderr.rstrip().splitlines()[-1].startswith("Error:")
