@@ -1,8 +1,9 @@
 """Demo (``make run``): audit the shipped digits sample and score it against the ground truth.
 
-Runs the installed ``labelaudit`` (as ``python -m labelaudit``) on sample_data/: find-issues,
-health and clean, writing into a temporary folder, then prints how many of the injected label
-errors were found (recall) and how many flagged rows were injected errors (precision).
+Runs the installed ``labelaudit`` (as ``python -m labelaudit``) on sample_data/: predict (5-fold
+out-of-fold probabilities from the features), then find-issues, health and clean on them,
+writing into a temporary folder, and prints how many of the injected label errors were found
+(recall) and how many flagged rows were injected errors (precision).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 FEATURES = HERE / "digits_features.csv"
-PROBS = HERE / "digits_probs.parquet"
 TRUTH = HERE / "digits_truth.csv"
 
 
@@ -31,12 +31,15 @@ def labelaudit(*args: str | Path) -> None:
 
 def main() -> None:
     """Run the audit and print recall and precision against the injected errors."""
-    if not all(path.exists() for path in (FEATURES, PROBS, TRUTH)):
+    if not all(path.exists() for path in (FEATURES, TRUTH)):
         subprocess.run([sys.executable, str(HERE / "make_sample.py")], check=True)
-    inputs = ["--labels", FEATURES, "--probs", PROBS, "--id-column", "id"]
     with tempfile.TemporaryDirectory(prefix="labelaudit-demo-") as folder:
+        probs_path = Path(folder) / "digits_probs.parquet"
         issues_path = Path(folder) / "issues.parquet"
         cleaned_path = Path(folder) / "digits_relabelled.csv"
+        labelaudit("predict", FEATURES, "--label-column", "label", "--id-column", "id",
+                   "--model", "logistic_regression", "-o", probs_path)  # fmt: skip
+        inputs = ["--labels", FEATURES, "--probs", probs_path, "--id-column", "id"]
         labelaudit("find-issues", *inputs, "--top", "10", "-o", issues_path)
         labelaudit("health", *inputs, "--top", "5")
         labelaudit("clean", FEATURES, "--issues", issues_path, "--action", "relabel", "-o",
