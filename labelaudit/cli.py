@@ -408,6 +408,36 @@ def _progress_enabled(quiet: bool, json_output: bool) -> bool:
     return not quiet and not json_output
 
 
+def _load_inputs(
+    labels: Path,
+    probs: list[Path],
+    *,
+    output: Path | None,
+    output_suffixes: tuple[str, ...],
+    label_column: str | None,
+    id_column: str | None,
+    classes: str | None,
+    normalize: bool,
+) -> Any:
+    """The audit commands' shared start: check the output path, then read and validate inputs.
+
+    The output is checked first so that a bad ``-o`` fails before any work is done.
+    """
+    from labelaudit import io
+
+    if output is not None:
+        io.check_output_path(output, output_suffixes)
+        io.refuse_overwrite(output, [labels, *probs])
+    return io.load_audit_inputs(
+        labels,
+        probs,
+        label_column=label_column,
+        id_column=id_column,
+        classes=classes,
+        normalize=normalize,
+    )
+
+
 @app.command("find-issues")
 def find_issues(
     labels: LabelsOption,
@@ -459,12 +489,11 @@ def find_issues(
     from labelaudit import io, report
     from labelaudit.errors import CheckFailed
 
-    if output is not None:
-        io.check_output_path(output, io.TABLE_SUFFIXES)
-        io.refuse_overwrite(output, [labels, *probs])
-    inputs = io.load_audit_inputs(
+    inputs = _load_inputs(
         labels,
         probs,
+        output=output,
+        output_suffixes=io.TABLE_SUFFIXES,
         label_column=label_column,
         id_column=id_column,
         classes=classes,
@@ -600,12 +629,11 @@ def score(
         raise InputError(
             "--adjust-pred-probs cannot be combined with --method confidence_weighted_entropy."
         )
-    if output is not None:
-        io.check_output_path(output, io.TABLE_SUFFIXES)
-        io.refuse_overwrite(output, [labels, *probs])
-    inputs = io.load_audit_inputs(
+    inputs = _load_inputs(
         labels,
         probs,
+        output=output,
+        output_suffixes=io.TABLE_SUFFIXES,
         label_column=label_column,
         id_column=id_column,
         classes=classes,
@@ -700,12 +728,11 @@ def health(
     from labelaudit import io, report
     from labelaudit.errors import CheckFailed
 
-    if output is not None:
-        io.check_output_path(output, (".json",))
-        io.refuse_overwrite(output, [labels, *probs])
-    inputs = io.load_audit_inputs(
+    inputs = _load_inputs(
         labels,
         probs,
+        output=output,
+        output_suffixes=(".json",),
         label_column=label_column,
         id_column=id_column,
         classes=classes,

@@ -230,27 +230,35 @@ def test_ensemble_scores(method: str, weight_by: str) -> None:
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("filter_by", ["prune_by_class"])
-def test_num_to_remove_per_class(filter_by: str) -> None:
+def _removal_cases() -> list[tuple[Case, list[int]]]:
+    """Synthetic cases with random per-class removal counts."""
+    cases = []
     for seed, n_classes in ((0, 3), (1, 5), (2, 10)):
         case = synthetic(3000, n_classes, 0.3, seed=seed)
         rng = np.random.default_rng(seed)
-        for _ in range(3):
-            to_remove = rng.integers(0, 60, n_classes).tolist()
-            expected = cleanlab_filter.find_label_issues(
-                case.labels,
-                case.pred_probs,
-                filter_by=filter_by,
-                num_to_remove_per_class=to_remove,
-                n_jobs=1,
-            )
-            actual = find_label_issues(
-                case.labels,
-                case.pred_probs,
-                filter_by=filter_by,
-                num_to_remove_per_class=to_remove,
-            )
-            np.testing.assert_array_equal(actual, expected)
+        cases += [(case, rng.integers(0, 60, n_classes).tolist()) for _ in range(3)]
+    return cases
+
+
+def _removal_mismatches(filter_by: str) -> int:
+    mismatched = 0
+    for case, to_remove in _removal_cases():
+        expected = cleanlab_filter.find_label_issues(
+            case.labels,
+            case.pred_probs,
+            filter_by=filter_by,
+            num_to_remove_per_class=to_remove,
+            n_jobs=1,
+        )
+        actual = find_label_issues(
+            case.labels, case.pred_probs, filter_by=filter_by, num_to_remove_per_class=to_remove
+        )
+        mismatched += int((expected != actual).sum())
+    return mismatched
+
+
+def test_num_to_remove_per_class_prune_by_class() -> None:
+    assert _removal_mismatches("prune_by_class") == 0
 
 
 @pytest.mark.xfail(
@@ -259,20 +267,7 @@ def test_num_to_remove_per_class(filter_by: str) -> None:
     "removal count over the other classes slightly differently from cleanlab in some cases",
 )
 def test_num_to_remove_per_class_prune_by_noise_rate() -> None:
-    mismatched = 0
-    for seed, n_classes in ((0, 3), (1, 5), (2, 10)):
-        case = synthetic(3000, n_classes, 0.3, seed=seed)
-        rng = np.random.default_rng(seed)
-        for _ in range(3):
-            to_remove = rng.integers(0, 60, n_classes).tolist()
-            expected = cleanlab_filter.find_label_issues(
-                case.labels, case.pred_probs, num_to_remove_per_class=to_remove, n_jobs=1
-            )
-            actual = find_label_issues(
-                case.labels, case.pred_probs, num_to_remove_per_class=to_remove
-            )
-            mismatched += int((expected != actual).sum())
-    assert mismatched == 0
+    assert _removal_mismatches("prune_by_noise_rate") == 0
 
 
 def test_float32_row_exactly_at_the_rounded_cutoff() -> None:
