@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -170,19 +169,39 @@ class Run:
     stderr: str
 
 
+# Linux keeps ru_maxrss across execve: a child forked from this (large) harness would report at
+# least the harness's RSS at fork time. So each child is started by this small launcher process,
+# whose own RSS (~10 MiB, below any Python child's) is the floor, and which reports the child's
+# wall time and rusage as one JSON line.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+seconds = time.perf_counter() - started
+proc.returncode = os.waitstatus_to_exitcode(status)
+print(json.dumps({"seconds": seconds, "maxrss": usage.ru_maxrss, "returncode": proc.returncode}))
+"""
+
+
 def measure(argv: Sequence[str]) -> Run:
-    """Run ``argv`` as a child; time it with perf_counter and take its rusage from os.wait4."""
+    """Run ``argv`` as a child of a small launcher: perf_counter wall time, os.wait4 peak RSS."""
     with tempfile.TemporaryFile(mode="w+b") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        launched = subprocess.run(
+            [sys.executable, "-I", "-c", LAUNCHER, *argv],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            cwd=REPO,
+            check=False,
+        )
         err.seek(0)
         stderr = err.read().decode(errors="replace")
+    if launched.returncode != 0:
+        return Run(float("nan"), float("nan"), launched.returncode, stderr[-2000:])
+    report = json.loads(launched.stdout)
     # ru_maxrss is in KiB on Linux (bytes on macOS).
-    rss_kib = usage.ru_maxrss / 1024 if sys.platform == "darwin" else usage.ru_maxrss
-    return Run(seconds, rss_kib / 1024, proc.returncode, stderr[-2000:])
+    rss_kib = report["maxrss"] / 1024 if sys.platform == "darwin" else report["maxrss"]
+    return Run(report["seconds"], rss_kib / 1024, report["returncode"], stderr[-2000:])
 
 
 def labelaudit_argv(command: str, data: Dataset, out: Path) -> list[str]:

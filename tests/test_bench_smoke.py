@@ -63,3 +63,15 @@ def test_generated_inputs_are_valid_and_reused(run_bench: ModuleType, tmp_path: 
     assert json.loads(sidecar.read_text()) == params
     np.testing.assert_array_equal(np.load(rewritten.probs), probs)
     np.testing.assert_array_equal(np.load(rewritten.labels), labels)
+
+
+def test_peak_rss_is_the_childs_not_the_harness(run_bench: ModuleType) -> None:
+    # Linux keeps ru_maxrss across execve, so a child forked straight from a big parent would
+    # report the parent's size; the launcher must keep the measurement independent of it.
+    ballast = np.ones(40_000_000)  # 305 MiB held by this process while the child runs
+    run = run_bench.measure([sys.executable, "-c", "pass"])
+    assert run.returncode == 0 and 0 < run.seconds < 5
+    assert run.rss_mib < 150, run
+    failed = run_bench.measure([sys.executable, "-c", "import sys; sys.exit(3)"])
+    assert failed.returncode == 3
+    del ballast
