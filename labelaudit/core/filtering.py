@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from labelaudit.core._arrays import (
+    TINY,
     RowsByClass,
     check_labels_and_probs,
     default_threads,
@@ -78,22 +79,23 @@ def prune_count_matrix(
 def _rescale_to_removal_counts(
     matrix: np.ndarray, class_counts: np.ndarray, num_to_remove_per_class: Sequence[int]
 ) -> np.ndarray:
-    """Replace the prune counts with ``num_to_remove_per_class`` spread by noise rate.
+    """Replace the prune counts with ``num_to_remove_per_class`` spread over each row.
 
-    Row k of ``M`` (true class k) gets ``num_to_remove_per_class[k]`` off-diagonal rows, split
-    in proportion to its off-diagonal counts ``M[k, j]`` (the noise rates ``P(given=j | true=k)``
-    up to a constant), and ``n_k - num_to_remove_per_class[k]`` on the diagonal; each row is
-    rounded preserving its total.
+    Row k of ``M`` (true class k) gets ``num_to_remove_per_class[k]`` off-diagonal rows and
+    ``n_k - num_to_remove_per_class[k]`` on the diagonal; each row is rounded preserving its
+    total. The split over the other classes j is in proportion to ``M[k, j] / sum(M[j, :])``:
+    each cell is weighted by the reciprocal of class j's own row total, which is how the
+    reference spreads the counts (found by parity testing; a plain ``M[k, j]`` split differs).
     """
     n_classes = matrix.shape[0]
     to_remove = np.asarray(num_to_remove_per_class, dtype=np.float64)
     if to_remove.shape != (n_classes,):
         raise ValueError(f"num_to_remove_per_class must have {n_classes} entries")
-    off_diagonal = matrix.copy()
-    np.fill_diagonal(off_diagonal, 0)
-    row_noise = off_diagonal.sum(axis=1)
+    weights = matrix / np.maximum(matrix.sum(axis=1), TINY)[None, :]
+    np.fill_diagonal(weights, 0)
+    row_weight = weights.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(row_noise[:, None] > 0, off_diagonal / row_noise[:, None], 0.0)
+        share = np.where(row_weight[:, None] > 0, weights / row_weight[:, None], 0.0)
     rescaled = share * to_remove[:, None]
     np.fill_diagonal(rescaled, np.asarray(class_counts, dtype=np.float64) - to_remove)
     return round_preserving_row_totals(rescaled).astype(np.float64)

@@ -233,7 +233,7 @@ def test_ensemble_scores(method: str, weight_by: str) -> None:
 def _removal_cases() -> list[tuple[Case, list[int]]]:
     """Synthetic cases with random per-class removal counts."""
     cases = []
-    for seed, n_classes in ((0, 3), (1, 5), (2, 10)):
+    for seed, n_classes in ((0, 3), (1, 5), (2, 10), (3, 20)):
         case = synthetic(3000, n_classes, 0.3, seed=seed)
         rng = np.random.default_rng(seed)
         cases += [(case, rng.integers(0, 60, n_classes).tolist()) for _ in range(3)]
@@ -261,13 +261,9 @@ def test_num_to_remove_per_class_prune_by_class() -> None:
     assert _removal_mismatches("prune_by_class") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: with num_to_remove_per_class, prune_by_noise_rate splits each class's "
-    "removal count over the other classes slightly differently from cleanlab in some cases",
-)
-def test_num_to_remove_per_class_prune_by_noise_rate() -> None:
-    assert _removal_mismatches("prune_by_noise_rate") == 0
+@pytest.mark.parametrize("filter_by", ["prune_by_noise_rate", "both"])
+def test_num_to_remove_per_class_pruning_by_noise_rate(filter_by: str) -> None:
+    assert _removal_mismatches(filter_by) == 0
 
 
 def test_float32_row_exactly_at_the_rounded_cutoff() -> None:
