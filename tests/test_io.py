@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -513,3 +515,15 @@ def test_clean_table_refuses_issues_of_other_data() -> None:
             data_path=Path("d"),
             expected_given=pd.Series(["a", "c"]),
         )
+
+
+def test_outputs_get_the_usual_permissions_not_mkstemps_0600(tmp_path: Path) -> None:
+    old_mask = os.umask(0o022)
+    try:
+        io.write_table(pd.DataFrame({"a": [1]}), tmp_path / "out.parquet")
+        io.write_table({"a": np.arange(3)}, tmp_path / "columns.parquet")
+        io.write_text("{}", tmp_path / "out.json")
+    finally:
+        os.umask(old_mask)
+    for name in ("out.parquet", "columns.parquet", "out.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
