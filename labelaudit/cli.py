@@ -536,7 +536,7 @@ def find_issues(
         io.write_table(
             report.label_rows_columns(written, is_label_issue=is_issue, **row_facts), output
         )
-    top_rows = report.label_rows_frame(ranked[:top], **row_facts)
+    top_rows = report.label_rows_records(ranked[:top], **row_facts)
     document = report.find_issues_document(
         top_rows,
         n_examples=n_examples,
@@ -664,7 +664,7 @@ def score(
     del inputs  # unmaps a memory-mapped --probs file before the output is built
     if output is not None:
         io.write_table(report.label_rows_columns(np.arange(n_examples), **row_facts), output)
-    lowest_rows = report.label_rows_frame(lowest, **row_facts)
+    lowest_rows = report.label_rows_records(lowest, **row_facts)
     document = report.score_document(
         lowest_rows,
         n_examples=n_examples,

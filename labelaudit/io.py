@@ -81,6 +81,26 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise
 
 
+def _arrow_column(values: Any) -> Any:
+    """A pyarrow array for one numpy column.
+
+    Numeric and boolean columns are wrapped from their buffers: ``pa.array`` on a numpy array
+    imports pandas (a quarter of a second), which small runs in shell pipelines notice.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    values = np.asarray(values)
+    if values.dtype.kind in "iuf" and values.dtype.isnative:
+        values = np.ascontiguousarray(values)
+        dtype = pa.from_numpy_dtype(values.dtype)
+        return pa.Array.from_buffers(dtype, len(values), [None, pa.py_buffer(values)])
+    if values.dtype.kind == "b":
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+    return pa.array(values)
+
+
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -102,7 +122,8 @@ def write_table(table: pd.DataFrame | Mapping[str, Any], path: Path) -> None:
                 import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                pq.write_table(pa.table(dict(table)), tmp)
+                arrays = [_arrow_column(values) for values in table.values()]
+                pq.write_table(pa.Table.from_arrays(arrays, names=list(table)), tmp)
                 return
             import pandas as pd
 
@@ -155,7 +176,7 @@ class LabelsFile:
     """The raw labels of one file, before they are mapped to class indices."""
 
     path: Path
-    values: pd.Series
+    values: pd.Series | np.ndarray
     column: str | None
     ids: pd.Series | None
 
@@ -325,9 +346,10 @@ def resolve_label_column(
 def read_labels(
     path: Path, *, label_column: str | None = None, id_column: str | None = None
 ) -> LabelsFile:
-    """Read the given labels from ``.parquet``, ``.csv`` or ``.npy`` (no mapping yet)."""
-    import pandas as pd
+    """Read the given labels from ``.parquet``, ``.csv`` or ``.npy`` (no mapping yet).
 
+    ``.npy`` labels stay a numpy array, so that integer labels are mapped without pandas.
+    """
     check_readable(path)
     suffix = check_suffix(path, LABEL_SUFFIXES, "labels")
     if suffix == ".npy":
@@ -348,7 +370,7 @@ def read_labels(
             )
         if array.dtype.kind == "S":
             array = array.astype(str)
-        return LabelsFile(path=path, values=pd.Series(array), column=None, ids=None)
+        return LabelsFile(path=path, values=array, column=None, ids=None)
 
     columns = _table_columns(path)
     column = resolve_label_column(path, columns, label_column, id_column)
@@ -532,9 +554,23 @@ def map_labels(
     names.
     """
     import numpy as np
-    import pandas as pd
 
     values = labels.values
+    n_classes = len(class_names)
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype.kind in "iu"
+        and _integer_names(class_names) == list(range(n_classes))
+        and values.size
+        and values.min() >= 0
+        and values.max() < n_classes
+    ):
+        # Integer labels 0..K-1 from .npy: they are their own codes (no pandas, no hash lookup).
+        return values.astype(_code_dtype(n_classes)), list(range(n_classes))
+
+    import pandas as pd
+
+    values = pd.Series(values) if isinstance(values, np.ndarray) else values
     where = f"column {labels.column!r}" if labels.column is not None else "labels"
     missing = values.isna().to_numpy()
     if missing.any():

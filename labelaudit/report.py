@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from rich import box
 from rich.color import Color
 from rich.console import Console
@@ -24,6 +23,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from labelaudit.core.health import HealthReport
 
 #: The noise-matrix heatmap is drawn for at most this many classes.
@@ -83,7 +84,8 @@ def _plain(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if value is pd.NA or value is pd.NaT:
+    pandas = sys.modules.get("pandas")  # only present if something already needed it
+    if pandas is not None and (value is pandas.NA or value is pandas.NaT):
         return None
     return value
 
@@ -138,14 +140,12 @@ def label_rows_columns(
     return columns
 
 
-def label_rows_frame(rows: np.ndarray, **kwargs: Any) -> pd.DataFrame:
-    """:func:`label_rows_columns` as a DataFrame (for the few rows shown or put in JSON)."""
-    return pd.DataFrame(label_rows_columns(rows, **kwargs))
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A result table's rows as JSON-ready dicts."""
-    return [_plain(record) for record in frame.to_dict(orient="records")]
+def label_rows_records(rows: np.ndarray, **kwargs: Any) -> list[dict[str, Any]]:
+    """:func:`label_rows_columns` as JSON-ready dicts, one per row (for the few rows shown)."""
+    columns = label_rows_columns(rows, **kwargs)
+    names = list(columns)
+    values = [columns[name].tolist() for name in names]
+    return [_plain(dict(zip(names, record, strict=True))) for record in zip(*values, strict=True)]
 
 
 def percent(fraction: float) -> str:
@@ -158,16 +158,17 @@ def _quality(value: float) -> str:
     return f"{value:.4f}" if value >= 1e-3 or value == 0 else f"{value:.1e}"
 
 
-def _rows_table(frame: pd.DataFrame) -> Table:
+def _rows_table(records: list[dict[str, Any]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD)
-    shown = [c for c in frame.columns if c not in ("is_label_issue",)]
+    shown = [c for c in records[0] if c not in ("is_label_issue",)]
     headers = {"given_label": "given", "predicted_label": "predicted", "label_quality": "quality"}
     for column in shown:
         numeric = column in ("row", "label_quality")
         table.add_column(headers.get(column, column), justify="right" if numeric else "left")
-    for record in frame[shown].itertuples(index=False):
+    for record in records:
         cells = []
-        for column, value in zip(shown, record, strict=True):
+        for column in shown:
+            value = record[column]
             cells.append(_quality(value) if column == "label_quality" else str(value))
         table.add_row(*cells)
     return table
@@ -183,7 +184,7 @@ def issues_summary(n_issues: int, n_examples: int) -> str:
 
 
 def find_issues_document(
-    top_rows: pd.DataFrame,
+    top_rows: list[dict[str, Any]],
     *,
     n_examples: int,
     n_classes: int,
@@ -205,11 +206,13 @@ def find_issues_document(
         "output": output,
         "fail_above": fail_above,
         "passed": None if fail_above is None else fraction <= fail_above,
-        "issues": frame_records(top_rows),
+        "issues": top_rows,
     }
 
 
-def render_find_issues(console: Console, document: dict[str, Any], top_rows: pd.DataFrame) -> None:
+def render_find_issues(
+    console: Console, document: dict[str, Any], top_rows: list[dict[str, Any]]
+) -> None:
     """Summary line and the table of the most likely label errors."""
     console.print(issues_summary(document["n_label_issues"], document["n_examples"]))
     if len(top_rows):
@@ -223,7 +226,7 @@ def render_find_issues(console: Console, document: dict[str, Any], top_rows: pd.
 
 
 def score_document(
-    lowest_rows: pd.DataFrame,
+    lowest_rows: list[dict[str, Any]],
     *,
     n_examples: int,
     method: str,
@@ -239,11 +242,13 @@ def score_document(
         "mean_label_quality": float(np.mean(scores)),
         "min_label_quality": float(np.min(scores)),
         "output": output,
-        "lowest": frame_records(lowest_rows),
+        "lowest": lowest_rows,
     }
 
 
-def render_score(console: Console, document: dict[str, Any], lowest_rows: pd.DataFrame) -> None:
+def render_score(
+    console: Console, document: dict[str, Any], lowest_rows: list[dict[str, Any]]
+) -> None:
     """Summary line and the table of the lowest-quality labels."""
     console.print(
         f"Scored {document['n_examples']:,} rows with {document['method']}"
@@ -404,6 +409,8 @@ def clean_document(
     n_changed = int(changed.sum())
     per_class: list[dict[str, Any]] = []
     if given is not None:
+        import pandas as pd
+
         given_series = pd.Series(np.asarray(given, dtype=object))
         totals = given_series.value_counts(sort=False)
         changed_counts = given_series[changed].value_counts(sort=False)

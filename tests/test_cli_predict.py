@@ -13,7 +13,6 @@ from sklearn.datasets import load_breast_cancer, make_classification
 from typer.testing import CliRunner
 
 from labelaudit.cli import app
-from labelaudit.errors import InputError
 
 runner = CliRunner()
 
@@ -195,12 +194,14 @@ def test_refuses_to_overwrite_its_input(table: Path) -> None:
     assert table.read_bytes() == before
 
 
-def test_debug_lets_the_exception_through(table: Path, tmp_path: Path) -> None:
+def test_debug_shows_the_traceback_and_keeps_exit_code_2(table: Path, tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["predict", str(table), "--label-column", "nope", "-o", str(tmp_path / "p.csv"),
               "--debug"],
     )  # fmt: skip
-    assert isinstance(result.exception, InputError)
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and "InputError" in result.stderr
+    assert not (tmp_path / "p.csv").exists()
 
 
 # --- the installed command, as a real process -------------------------------------------------

@@ -57,21 +57,21 @@ def render(function, *args, color: bool = False, **kwargs) -> str:
     return buffer.getvalue()
 
 
-def test_label_rows_frame_columns_and_values() -> None:
+def test_label_rows_columns_and_records() -> None:
     labels = np.array([0, 1, 2, 1])
     predicted = np.array([0, 2, 2, 0])
-    scores = np.array([0.9, 0.1, 0.8, 0.3])
-    frame = report.label_rows_frame(
-        np.array([1, 3]),
-        classes=CLASSES,
-        labels=labels,
-        predicted=predicted,
-        scores=scores,
-        ids=pd.Series(["a", "b", "c", "d"]),
-        id_column="key",
-        is_label_issue=np.array([False, True, False, True]),
-    )
-    assert list(frame.columns) == [
+    scores = np.array([0.9, 0.1, 0.8, 0.3], dtype=np.float32)
+    facts = {
+        "classes": CLASSES,
+        "labels": labels,
+        "predicted": predicted,
+        "scores": scores,
+        "ids": pd.Series(["a", "b", "c", "d"]),
+        "id_column": "key",
+        "is_label_issue": np.array([False, True, False, True]),
+    }
+    columns = report.label_rows_columns(np.array([1, 3]), **facts)
+    assert list(columns) == [
         "row",
         "key",
         "given_label",
@@ -79,25 +79,39 @@ def test_label_rows_frame_columns_and_values() -> None:
         "label_quality",
         "is_label_issue",
     ]
-    assert frame["row"].tolist() == [1, 3]
-    assert frame["key"].tolist() == ["b", "d"]
-    assert frame["given_label"].tolist() == ["dog", "dog"]
-    assert frame["predicted_label"].tolist() == ["bird", "cat"]
-    assert frame["label_quality"].tolist() == [0.1, 0.3]
-    assert frame["is_label_issue"].tolist() == [True, True]
+    assert columns["label_quality"].dtype == np.float64
+    records = report.label_rows_records(np.array([1, 3]), **facts)
+    assert records == [
+        {
+            "row": 1,
+            "key": "b",
+            "given_label": "dog",
+            "predicted_label": "bird",
+            "label_quality": float(np.float32(0.1)),
+            "is_label_issue": True,
+        },
+        {
+            "row": 3,
+            "key": "d",
+            "given_label": "dog",
+            "predicted_label": "cat",
+            "label_quality": float(np.float32(0.3)),
+            "is_label_issue": True,
+        },
+    ]
 
 
-def test_label_rows_frame_keeps_integer_classes_integer() -> None:
-    frame = report.label_rows_frame(
+def test_label_rows_keep_integer_classes_integer() -> None:
+    records = report.label_rows_records(
         np.array([0, 1]),
         classes=[3, 7],
         labels=np.array([1, 0]),
         predicted=np.array([0, 0]),
         scores=np.array([0.5, 0.5]),
     )
-    assert list(frame.columns) == ["row", "given_label", "predicted_label", "label_quality"]
-    assert pd.api.types.is_integer_dtype(frame["given_label"])
-    assert frame["given_label"].tolist() == [7, 3]
+    assert [r["given_label"] for r in records] == [7, 3]
+    assert all(type(r["given_label"]) is int for r in records)
+    assert list(records[0]) == ["row", "given_label", "predicted_label", "label_quality"]
 
 
 def test_issues_summary() -> None:
@@ -106,9 +120,7 @@ def test_issues_summary() -> None:
 
 
 def test_find_issues_document_and_render() -> None:
-    top = pd.DataFrame(
-        {"row": [7], "given_label": ["cat"], "predicted_label": ["dog"], "label_quality": [0.01]}
-    )
+    top = [{"row": 7, "given_label": "cat", "predicted_label": "dog", "label_quality": 0.01}]
     document = report.find_issues_document(
         top,
         n_examples=40,
@@ -131,7 +143,7 @@ def test_find_issues_document_and_render() -> None:
 
 
 def test_tiny_label_quality_is_not_shown_as_zero() -> None:
-    top = pd.DataFrame({"row": [1, 2], "label_quality": [0.00002, 0.5]})
+    top = [{"row": 1, "label_quality": 0.00002}, {"row": 2, "label_quality": 0.5}]
     document = {"n_label_issues": 2, "n_examples": 9, "output": None}
     text = render(report.render_find_issues, document, top)
     assert "2.0e-05" in text and "0.5000" in text
@@ -220,7 +232,7 @@ def test_clean_document_without_given_labels() -> None:
 
 
 def test_score_document() -> None:
-    lowest = pd.DataFrame({"row": [1], "label_quality": [0.2]})
+    lowest = [{"row": 1, "label_quality": 0.2}]
     document = report.score_document(
         lowest,
         n_examples=3,

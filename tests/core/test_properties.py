@@ -111,7 +111,8 @@ def _near_a_decision(labels: np.ndarray, probs: np.ndarray, thresholds: np.ndarr
         return True
     margins = probs - probs[rows, labels][:, None]
     for k in np.unique(labels):
-        column_sorted = np.sort(margins[labels == k], axis=0)
+        others = np.arange(probs.shape[1]) != k  # a class's margin to itself is always 0
+        column_sorted = np.sort(margins[labels == k][:, others], axis=0)
         if (np.diff(column_sorted, axis=0) < tolerance).any():
             return True
     return False
