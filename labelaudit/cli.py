@@ -408,6 +408,10 @@ def _progress_enabled(quiet: bool, json_output: bool) -> bool:
     return not quiet and not json_output
 
 
+LABEL_COLUMNS = ("given_label", "predicted_label")
+"""Output columns with few distinct values (dictionary-encoded in Parquet)."""
+
+
 def _load_inputs(
     labels: Path,
     probs: list[Path],
@@ -484,7 +488,6 @@ def find_issues(
 
     Example: labelaudit find-issues --labels y.parquet --probs p.npy -o issues.parquet
     """
-    import numpy as np
 
     from labelaudit import io, report
     from labelaudit.errors import CheckFailed
@@ -532,9 +535,11 @@ def find_issues(
     # keeps peak memory near one copy of the input.
     del inputs
     if output is not None:
-        written = np.arange(n_examples) if all_rows else ranked
-        io.write_table(
-            report.label_rows_columns(written, is_label_issue=is_issue, **row_facts), output
+        io.write_rows(
+            output,
+            n_examples if all_rows else ranked,
+            lambda rows: report.label_rows_columns(rows, is_label_issue=is_issue, **row_facts),
+            dictionary_columns=LABEL_COLUMNS,
         )
     top_rows = report.label_rows_records(ranked[:top], **row_facts)
     document = report.find_issues_document(
@@ -570,7 +575,7 @@ def _quality_scores(inputs: Any, stats: Any, *, method: str, adjust_pred_probs: 
             adjust_pred_probs=adjust_pred_probs,
             weight_by="accuracy",
         )
-    if method == "self_confidence" and not adjust_pred_probs:
+    if method == "self_confidence" and not adjust_pred_probs and stats is not None:
         # p[n, y[n]] in the input dtype: no float64 copy of N scores, and ties rank exactly as
         # they do when the same float32 scores are sorted.
         return stats.self_confidence
@@ -620,7 +625,6 @@ def score(
 
     Example: labelaudit score --labels y.parquet --probs p.npy -o scores.parquet
     """
-    import numpy as np
 
     from labelaudit import io, report
     from labelaudit.errors import InputError
@@ -643,27 +647,38 @@ def score(
         report.progress("Scoring labels…", enabled=_progress_enabled(quiet, json_output)),
         _forward_warnings(quiet),
     ):
-        from labelaudit.core.counting import compute_label_stats
-        from labelaudit.core.ranking import order_label_issues
+        from labelaudit.core.counting import compute_label_stats, predicted_labels
+        from labelaudit.core.ranking import lowest_scores
 
-        stats = compute_label_stats(inputs.labels, inputs.pred_probs)
+        # The thresholds (and so the confident-joint pass) are only needed to adjust the probs.
+        stats = None
+        if adjust_pred_probs:
+            stats = compute_label_stats(inputs.labels, inputs.pred_probs)
         scores = _quality_scores(
             inputs, stats, method=method.value, adjust_pred_probs=adjust_pred_probs
         )
-        lowest = order_label_issues(np.ones(inputs.n_examples, dtype=bool), scores)[:top]
+        predicted = (
+            stats.predicted_labels if stats is not None else predicted_labels(inputs.pred_probs)
+        )
+        lowest = lowest_scores(scores, top)
 
     n_examples = inputs.n_examples
     row_facts = {
         "classes": inputs.classes,
         "labels": inputs.labels,
-        "predicted": stats.predicted_labels,
+        "predicted": predicted,
         "scores": scores,
         "ids": inputs.ids,
         "id_column": inputs.id_column,
     }
     del inputs  # unmaps a memory-mapped --probs file before the output is built
     if output is not None:
-        io.write_table(report.label_rows_columns(np.arange(n_examples), **row_facts), output)
+        io.write_rows(
+            output,
+            n_examples,
+            lambda rows: report.label_rows_columns(rows, **row_facts),
+            dictionary_columns=LABEL_COLUMNS,
+        )
     lowest_rows = report.label_rows_records(lowest, **row_facts)
     document = report.score_document(
         lowest_rows,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,68 @@ def atomic_path(path: Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+ROWS_PER_WRITE = 1_000_000
+"""Output rows built and written at a time (one Parquet row group each)."""
+
+
+def write_rows(
+    path: Path,
+    rows: np.ndarray | int,
+    columns_for: Callable[[np.ndarray | slice], Mapping[str, Any]],
+    *,
+    dictionary_columns: Sequence[str] = (),
+) -> None:
+    """Write a large result table block by block, atomically, as Parquet or CSV.
+
+    Parameters
+    ----------
+    rows
+        The input rows to write, in order, or ``N`` for every row (blocks are then slices, so
+        no index array is built).
+    columns_for
+        Builds the named numpy columns of one block of rows.
+    dictionary_columns
+        Parquet columns to dictionary-encode (few distinct values, e.g. class labels).
+
+    Only one block of output columns is in memory at a time.
+    """
+    suffix = suffix_of(path)
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(f"{path}: unsupported output type '{path.suffix}'; use .parquet or .csv.")
+    n_rows = rows if isinstance(rows, int) else len(rows)
+    blocks = [
+        slice(start, min(start + ROWS_PER_WRITE, n_rows))
+        if isinstance(rows, int)
+        else rows[start : start + ROWS_PER_WRITE]
+        for start in range(0, max(n_rows, 1), ROWS_PER_WRITE)
+    ]
+    with atomic_path(path) as tmp:
+        if suffix == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            writer = None
+            try:
+                for block in blocks:
+                    columns = columns_for(block)
+                    arrays = [_arrow_column(values) for values in columns.values()]
+                    table = pa.Table.from_arrays(arrays, names=list(columns))
+                    if writer is None:
+                        writer = pq.ParquetWriter(
+                            tmp, table.schema, use_dictionary=list(dictionary_columns) or False
+                        )
+                    writer.write_table(table)
+            finally:
+                if writer is not None:
+                    writer.close()
+        else:
+            import pandas as pd
+
+            for index, block in enumerate(blocks):
+                frame = pd.DataFrame(dict(columns_for(block)))
+                frame.to_csv(tmp, index=False, mode="w" if index == 0 else "a", header=index == 0)
 
 
 def _arrow_column(values: Any) -> Any:

@@ -95,6 +95,8 @@ def _plain(value: Any) -> Any:
 
 def class_values(classes: Sequence[Any], codes: np.ndarray) -> np.ndarray:
     """The class of each index in *codes* (ints stay ints, names stay strings)."""
+    if list(classes) == list(range(len(classes))):
+        return codes.astype(np.int64)  # classes 0..K-1: the codes are the classes
     lookup = np.asarray(classes) if all(isinstance(c, int) for c in classes) else None
     if lookup is None:
         lookup = np.empty(len(classes), dtype=object)
@@ -103,7 +105,7 @@ def class_values(classes: Sequence[Any], codes: np.ndarray) -> np.ndarray:
 
 
 def label_rows_columns(
-    rows: np.ndarray,
+    rows: np.ndarray | slice,
     *,
     classes: Sequence[Any],
     labels: np.ndarray,
@@ -120,7 +122,8 @@ def label_rows_columns(
     Parameters
     ----------
     rows
-        Row positions (0-based) to include, in the order to write them.
+        Row positions (0-based) to include, in the order to write them, or a slice of
+        consecutive rows (no index array is built).
     labels, predicted
         ``(N,)`` class indices of every row (given, argmax of the probabilities).
     scores
@@ -128,8 +131,11 @@ def label_rows_columns(
     is_label_issue
         ``(N,)`` flags; adds an ``is_label_issue`` column when given.
     """
-    rows = np.asarray(rows, dtype=np.int64)
-    columns: dict[str, Any] = {"row": rows}
+    if isinstance(rows, slice):
+        positions: np.ndarray = np.arange(rows.start, rows.stop, dtype=np.int64)
+    else:
+        positions = rows = np.asarray(rows, dtype=np.int64)
+    columns: dict[str, Any] = {"row": positions}
     if ids is not None and id_column is not None:
         columns[id_column] = ids.to_numpy()[rows]
     columns["given_label"] = class_values(classes, labels[rows])

@@ -30,6 +30,7 @@ __all__ = [
     "estimate_joint",
     "noise_matrices",
     "per_class_thresholds",
+    "predicted_labels",
     "round_preserving_row_totals",
 ]
 
@@ -251,6 +252,25 @@ def compute_label_stats(
         self_confidence=self_confidence,
         num_label_issues=int(np.count_nonzero(off_diagonal & ~given_label_is_top)),
     )
+
+
+def predicted_labels(
+    pred_probs: np.ndarray, *, chunk_rows: int | None = None, n_threads: int | None = None
+) -> np.ndarray:
+    """``argmax_k p[n, k]`` of every row (first index on ties), chunked, smallest int dtype.
+
+    For callers that need the predicted class but not the confident joint.
+    """
+    n_rows, n_classes = pred_probs.shape
+    predicted = np.empty(n_rows, dtype=compact_int_dtype(n_classes))
+    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
+
+    def one_chunk(chunk: slice) -> None:
+        predicted[chunk] = np.asarray(pred_probs[chunk]).argmax(axis=1)
+
+    chunks = list(row_chunks(n_rows, rows_per_chunk))
+    map_chunks(one_chunk, chunks, default_threads() if n_threads is None else n_threads)
+    return predicted
 
 
 def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from labelaudit.core._arrays import (
     default_threads,
     map_chunks,
     row_chunks,
+    select_smallest,
 )
 from labelaudit.core.counting import LabelStats, compute_label_stats
 
@@ -24,6 +25,7 @@ __all__ = [
     "SCORE_METHODS",
     "ensemble_label_quality_scores",
     "label_quality_scores",
+    "lowest_scores",
     "order_label_issues",
 ]
 
@@ -179,3 +181,12 @@ def order_label_issues(mask: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """
     flagged = np.flatnonzero(mask)
     return flagged[np.argsort(scores[flagged])]
+
+
+def lowest_scores(scores: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the *count* lowest scores, lowest first (ties by row), without a full sort.
+
+    The set is that of ``argsort(scores)[:count]``; only those rows are then sorted.
+    """
+    selected = select_smallest(np.asarray(scores), count)
+    return selected[np.lexsort((selected, scores[selected]))]

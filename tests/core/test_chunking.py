@@ -93,3 +93,15 @@ def test_memory_mapped_input_gives_the_same_result(data, tmp_path) -> None:
         expected = find_label_issues(labels, probs)
         actual = find_label_issues(labels, mapped, chunk_rows=BLOCK_ROWS)
     np.testing.assert_array_equal(expected, actual)
+
+
+def test_lowest_scores_matches_a_full_sort() -> None:
+    from labelaudit.core.ranking import lowest_scores
+
+    rng = np.random.default_rng(3)
+    scores = np.round(rng.random(5000), 2)  # many exact ties
+    for count in (0, 1, 10, 777, 5000):
+        lowest = lowest_scores(scores, count)
+        expected = np.lexsort((np.arange(scores.size), scores))[:count]
+        np.testing.assert_array_equal(scores[lowest], scores[expected])
+        assert sorted(lowest.tolist()) == sorted(set(np.argsort(scores)[:count].tolist()))
