@@ -579,12 +579,15 @@ def _quality_scores(inputs: Any, stats: Any, *, method: str, adjust_pred_probs: 
         # p[n, y[n]] in the input dtype: no float64 copy of N scores, and ties rank exactly as
         # they do when the same float32 scores are sorted.
         return stats.self_confidence
+    from labelaudit import io
+
     return label_quality_scores(
         inputs.labels,
         inputs.pred_probs,
         method=method,
         adjust_pred_probs=adjust_pred_probs,
         stats=stats,
+        release_rows=io.page_releaser(inputs.pred_probs),
     )
 
 
@@ -658,7 +661,11 @@ def score(
             inputs, stats, method=method.value, adjust_pred_probs=adjust_pred_probs
         )
         predicted = (
-            stats.predicted_labels if stats is not None else predicted_labels(inputs.pred_probs)
+            stats.predicted_labels
+            if stats is not None
+            else predicted_labels(
+                inputs.pred_probs, release_rows=io.page_releaser(inputs.pred_probs)
+            )
         )
         lowest = lowest_scores(scores, top)
 
@@ -759,7 +766,9 @@ def health(
     ):
         from labelaudit.core.health import health_report
 
-        health_result = health_report(inputs.labels, inputs.pred_probs)
+        health_result = health_report(
+            inputs.labels, inputs.pred_probs, release_rows=io.page_releaser(inputs.pred_probs)
+        )
     document = report.health_document(health_result, inputs.classes)
     if output is not None:
         io.write_text(report.to_json(document) + "\n", output)

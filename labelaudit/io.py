@@ -143,6 +143,35 @@ def write_rows(
                 frame.to_csv(tmp, index=False, mode="w" if index == 0 else "a", header=index == 0)
 
 
+def page_releaser(array: Any) -> Callable[[slice], None] | None:
+    """For a memory-mapped ``.npy`` array, a callback that drops the pages of rows already read.
+
+    The pages stay in the operating system's file cache, so a later pass re-reads them cheaply,
+    but they no longer count toward this process's resident memory. ``None`` for other arrays.
+    """
+    import mmap
+
+    import numpy as np
+
+    mapping = getattr(array, "_mmap", None)
+    if not isinstance(array, np.memmap) or mapping is None or not hasattr(mapping, "madvise"):
+        return None
+    row_bytes = array.shape[1] * array.dtype.itemsize
+    # np.memmap maps from the offset rounded down to the allocation granularity.
+    data_start = array.offset % mmap.ALLOCATIONGRANULARITY
+    page = mmap.PAGESIZE
+
+    def release(rows: slice) -> None:
+        begin = data_start + rows.start * row_bytes
+        end = data_start + rows.stop * row_bytes
+        first_page = -(-begin // page) * page  # whole pages inside the rows only
+        last_page = end // page * page
+        if last_page > first_page:
+            mapping.madvise(mmap.MADV_DONTNEED, first_page, last_page - first_page)
+
+    return release
+
+
 def _arrow_column(values: Any) -> Any:
     """A pyarrow array for one numpy column.
 
@@ -551,9 +580,12 @@ def validate_probs(
         raise InputError(f"{path}: has {n_classes} class column; at least two classes are needed.")
     names = probs.class_names
     any_sum_off = False
+    release = page_releaser(array)
     for start in range(0, n_rows, chunk_rows):
         chunk = array[start : start + chunk_rows]
         if not normalize and _chunk_is_valid(chunk):
+            if release is not None:
+                release(slice(start, min(start + chunk_rows, n_rows)))
             continue
         value_ok = ((chunk >= 0) & (chunk <= 1)).all(axis=1)  # NaN fails both comparisons
         sums = chunk.sum(axis=1, dtype=np.float64)

@@ -527,3 +527,40 @@ def test_outputs_get_the_usual_permissions_not_mkstemps_0600(tmp_path: Path) -> 
         os.umask(old_mask)
     for name in ("out.parquet", "columns.parquet", "out.json"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+
+
+def _mapped_rss_kib(path: Path) -> int:
+    """Resident KiB of this process's mappings of *path* (Linux /proc/self/smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if "-" in line.split(" ", 1)[0] and len(line.split()) >= 5:
+            inside = line.rstrip().endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc")
+def test_page_releaser_drops_read_pages_and_keeps_results(tmp_path: Path) -> None:
+    from labelaudit.core.counting import compute_label_stats
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(8), size=60_000).astype(np.float32)
+    labels = rng.integers(0, 8, size=60_000)
+    path = tmp_path / "probs.npy"
+    np.save(path, probs)
+    mapped = np.load(path, mmap_mode="r")
+    assert io.page_releaser(probs) is None
+    release = io.page_releaser(mapped)
+    assert release is not None
+
+    kept = compute_label_stats(labels, mapped, chunk_rows=4096)
+    resident_without = _mapped_rss_kib(path)
+    released = compute_label_stats(labels, mapped, chunk_rows=4096, release_rows=release)
+    resident_with = _mapped_rss_kib(path)
+
+    assert resident_without > 1500  # the whole 1.9 MB file was read
+    assert resident_with < resident_without / 4
+    np.testing.assert_array_equal(kept.calibrated_joint, released.calibrated_joint)
+    np.testing.assert_array_equal(kept.self_confidence, released.self_confidence)
+    np.testing.assert_array_equal(kept.given_label_is_top, released.given_label_is_top)

@@ -7,6 +7,7 @@ rows, in the input's own dtype, so a memory-mapped float32 file is never copied 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,10 @@ __all__ = [
     "predicted_labels",
     "round_preserving_row_totals",
 ]
+
+
+RowRelease = Callable[[slice], None]
+"""Callback told which rows a pass has finished reading."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,16 @@ def _confident_cutoffs(thresholds: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return (thresholds - EPS).astype(dtype)
 
 
+def _release_all(release_rows: RowRelease | None, n_rows: int) -> None:
+    """After a pass, release every row once more.
+
+    Reading a chunk can map a few neighbouring, already released pages back in (the kernel maps
+    cached pages around a fault), so per-chunk releases alone leave stragglers.
+    """
+    if release_rows is not None:
+        release_rows(slice(0, n_rows))
+
+
 def _flat_positions(columns: np.ndarray, n_classes: int) -> np.ndarray:
     """Positions of ``(row, columns[row])`` in a C-contiguous (rows, n_classes) chunk, flattened.
 
@@ -125,7 +140,11 @@ def _flat_positions(columns: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def _self_confidence_pass(
-    labels: np.ndarray, pred_probs: np.ndarray, chunks: list[slice], n_threads: int
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    chunks: list[slice],
+    n_threads: int,
+    release_rows: RowRelease | None = None,
 ) -> np.ndarray:
     """Pass 1: ``p[n, y[n]]`` for every row, in the input dtype."""
     n_rows, n_classes = pred_probs.shape
@@ -135,6 +154,8 @@ def _self_confidence_pass(
         probs = np.ascontiguousarray(pred_probs[chunk])
         positions = _flat_positions(labels[chunk], n_classes)
         self_confidence[chunk] = probs.reshape(-1)[positions]
+        if release_rows is not None:
+            release_rows(chunk)
 
     map_chunks(one_chunk, chunks, n_threads)
     return self_confidence
@@ -147,6 +168,7 @@ def _confident_joint_pass(
     thresholds: np.ndarray,
     chunks: list[slice],
     n_threads: int,
+    release_rows: RowRelease | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pass 2: confident joint counts, off-diagonal rows, argmax, and the reduce-step mask."""
     n_rows, n_classes = pred_probs.shape
@@ -191,6 +213,8 @@ def _confident_joint_pass(
             tied_probs[np.arange(tied.size), chunk_labels[tied]] = bumped[tied]
             is_top[tied] = tied_probs.argmax(axis=1) == chunk_labels[tied]
         given_label_is_top[chunk] = is_top
+        if release_rows is not None:
+            release_rows(chunk)
         return counts
 
     counts = map_chunks(one_chunk, chunks, n_threads)
@@ -204,6 +228,7 @@ def compute_label_stats(
     *,
     chunk_rows: int | None = None,
     n_threads: int | None = None,
+    release_rows: RowRelease | None = None,
 ) -> LabelStats:
     """Thresholds, confident joint (raw and calibrated) and per-row facts, in two passes.
 
@@ -218,6 +243,9 @@ def compute_label_stats(
         Results do not depend on it.
     n_threads : int, optional
         Threads for the chunked passes (default: up to 2).
+    release_rows : callable, optional
+        Called with each row slice once a pass has read it, e.g. to let the operating system
+        drop a memory map's pages (peak memory then stays near one chunk of the input).
 
     Returns
     -------
@@ -230,11 +258,13 @@ def compute_label_stats(
     threads = default_threads() if n_threads is None else n_threads
 
     class_counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
-    self_confidence = _self_confidence_pass(labels, pred_probs, chunks, threads)
+    self_confidence = _self_confidence_pass(labels, pred_probs, chunks, threads, release_rows)
+    _release_all(release_rows, n_rows)
     thresholds = per_class_thresholds(labels, self_confidence, n_classes, threads)
     joint_counts, off_diagonal, given_label_is_top, predicted_labels = _confident_joint_pass(
-        labels, pred_probs, self_confidence, thresholds, chunks, threads
+        labels, pred_probs, self_confidence, thresholds, chunks, threads, release_rows
     )
+    _release_all(release_rows, n_rows)
     confident_joint = joint_counts.copy()
     diagonal = np.diag_indices(n_classes)
     confident_joint[diagonal] = np.maximum(confident_joint[diagonal], 1)
@@ -255,7 +285,11 @@ def compute_label_stats(
 
 
 def predicted_labels(
-    pred_probs: np.ndarray, *, chunk_rows: int | None = None, n_threads: int | None = None
+    pred_probs: np.ndarray,
+    *,
+    chunk_rows: int | None = None,
+    n_threads: int | None = None,
+    release_rows: RowRelease | None = None,
 ) -> np.ndarray:
     """``argmax_k p[n, k]`` of every row (first index on ties), chunked, smallest int dtype.
 
@@ -267,9 +301,12 @@ def predicted_labels(
 
     def one_chunk(chunk: slice) -> None:
         predicted[chunk] = np.asarray(pred_probs[chunk]).argmax(axis=1)
+        if release_rows is not None:
+            release_rows(chunk)
 
     chunks = list(row_chunks(n_rows, rows_per_chunk))
     map_chunks(one_chunk, chunks, default_threads() if n_threads is None else n_threads)
+    _release_all(release_rows, n_rows)
     return predicted
 
 

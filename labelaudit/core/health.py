@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from labelaudit.core._arrays import EPS
-from labelaudit.core.counting import LabelStats, compute_label_stats, estimate_joint, noise_matrices
+from labelaudit.core.counting import (
+    LabelStats,
+    RowRelease,
+    compute_label_stats,
+    estimate_joint,
+    noise_matrices,
+)
 
 __all__ = ["ClassHealth", "ClassOverlap", "HealthReport", "health_report"]
 
@@ -103,6 +109,7 @@ def health_report(
     stats: LabelStats | None = None,
     chunk_rows: int | None = None,
     n_threads: int | None = None,
+    release_rows: RowRelease | None = None,
 ) -> HealthReport:
     """Label health of a dataset.
 
@@ -118,13 +125,21 @@ def health_report(
         Out-of-sample predicted probabilities.
     stats : LabelStats, optional
         Reuse statistics already computed for these inputs.
+    release_rows : callable, optional
+        Called with each row slice once it has been read (see ``compute_label_stats``).
 
     Returns
     -------
     HealthReport
     """
     if stats is None:
-        stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows, n_threads=n_threads)
+        stats = compute_label_stats(
+            labels,
+            pred_probs,
+            chunk_rows=chunk_rows,
+            n_threads=n_threads,
+            release_rows=release_rows,
+        )
     joint = estimate_joint(stats.calibrated_joint)
     noise_matrix, _, _ = noise_matrices(stats.calibrated_joint)
     noise_rate = stats.num_label_issues / stats.n_examples

@@ -19,7 +19,7 @@ from labelaudit.core._arrays import (
     row_chunks,
     select_smallest,
 )
-from labelaudit.core.counting import LabelStats, compute_label_stats
+from labelaudit.core.counting import LabelStats, RowRelease, compute_label_stats
 
 __all__ = [
     "SCORE_METHODS",
@@ -81,6 +81,7 @@ def label_quality_scores(
     stats: LabelStats | None = None,
     chunk_rows: int | None = None,
     n_threads: int | None = None,
+    release_rows: RowRelease | None = None,
 ) -> np.ndarray:
     """Label quality score of every row.
 
@@ -98,6 +99,8 @@ def label_quality_scores(
         entropy method).
     stats : LabelStats, optional
         Reuse statistics already computed for these inputs.
+    release_rows : callable, optional
+        Called with each row slice once it has been scored (see ``compute_label_stats``).
 
     Returns
     -------
@@ -125,9 +128,13 @@ def label_quality_scores(
         if thresholds is not None:
             probs = _adjust(probs, thresholds)
         scores[chunk] = scorer(probs, labels[chunk])
+        if release_rows is not None:
+            release_rows(chunk)
 
     chunks = list(row_chunks(labels.shape[0], rows_per_chunk))
     map_chunks(one_chunk, chunks, default_threads() if n_threads is None else n_threads)
+    if release_rows is not None:
+        release_rows(slice(0, labels.shape[0]))  # stragglers mapped back in around faults
     return scores
 
 
