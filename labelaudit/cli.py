@@ -422,6 +422,7 @@ def _load_inputs(
     id_column: str | None,
     classes: str | None,
     normalize: bool,
+    release_pages: bool = True,
 ) -> Any:
     """The audit commands' shared start: check the output path, then read and validate inputs.
 
@@ -439,6 +440,7 @@ def _load_inputs(
         id_column=id_column,
         classes=classes,
         normalize=normalize,
+        release_pages=release_pages,
     )
 
 
@@ -501,6 +503,7 @@ def find_issues(
         id_column=id_column,
         classes=classes,
         normalize=normalize,
+        release_pages=False,  # pruning re-reads every row
     )
     with (
         report.progress("Finding label issues…", enabled=_progress_enabled(quiet, json_output)),

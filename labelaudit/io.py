@@ -563,7 +563,11 @@ def _chunk_is_valid(chunk: np.ndarray) -> bool:
 
 
 def validate_probs(
-    probs: ProbsFile, *, normalize: bool = False, chunk_rows: int = CHUNK_ROWS
+    probs: ProbsFile,
+    *,
+    normalize: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
+    release_pages: bool = False,
 ) -> np.ndarray:
     """Check finiteness, range and row sums chunk by chunk; return the array to use.
 
@@ -580,7 +584,7 @@ def validate_probs(
         raise InputError(f"{path}: has {n_classes} class column; at least two classes are needed.")
     names = probs.class_names
     any_sum_off = False
-    release = page_releaser(array)
+    release = page_releaser(array) if release_pages else None
     for start in range(0, n_rows, chunk_rows):
         chunk = array[start : start + chunk_rows]
         if not normalize and _chunk_is_valid(chunk):
@@ -763,8 +767,12 @@ def load_audit_inputs(
     id_column: str | None = None,
     classes: str | None = None,
     normalize: bool = False,
+    release_pages: bool = True,
 ) -> AuditInputs:
     """Read, validate and class-map the labels and every ``--probs`` file (all commands use this).
+
+    With *release_pages*, validation drops the pages of a memory-mapped ``.npy`` as it goes
+    (see :func:`page_releaser`); a command that re-reads every row right away passes False.
 
     Raises
     ------
@@ -815,7 +823,7 @@ def load_audit_inputs(
                 f"{probs.path}: classes {_listing(names)} differ from those of {reference_path} "
                 f"({_listing(reference)}); every --probs file must cover the same classes."
             )
-        array = validate_probs(probs, normalize=normalize)
+        array = validate_probs(probs, normalize=normalize, release_pages=release_pages)
         if names != reference:  # same classes, other column order: reorder to the reference
             import numpy as np
 

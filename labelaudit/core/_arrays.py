@@ -82,6 +82,11 @@ def map_chunks(function: Callable[[slice], T], chunks: list[slice], n_threads: i
         return list(pool.map(function, chunks))
 
 
+def threads_for_classes(n_rows: int, n_classes: int, n_threads: int) -> int:
+    """Threads for per-class work: one when classes are too small to repay a thread hand-off."""
+    return n_threads if n_rows >= 20_000 * n_classes else 1
+
+
 def default_threads() -> int:
     """Worker threads for chunked passes (at most 2: memory bandwidth is the limit beyond)."""
     import os

@@ -22,6 +22,7 @@ from labelaudit.core._arrays import (
     default_threads,
     map_chunks,
     row_chunks,
+    threads_for_classes,
 )
 
 __all__ = [
@@ -105,7 +106,8 @@ def per_class_thresholds(
         values = self_confidence[rows_of_class[k]]
         return float(values.mean()) if values.size else 2.0
 
-    means = map_chunks(class_mean, list(range(n_classes)), n_threads)
+    threads = threads_for_classes(labels.shape[0], n_classes, n_threads)
+    means = map_chunks(class_mean, list(range(n_classes)), threads)
     return np.maximum(np.asarray(means, dtype=np.float64), 2 * EPS)
 
 
@@ -313,23 +315,29 @@ def predicted_labels(
 def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
     """Round every entry to an integer while keeping each row's rounded total.
 
-    Entries are rounded; while a row's sum differs from its rounded float total, the entries
-    with the largest (or smallest) residual ``float - rounded`` get +1 (or -1).
+    Entries are rounded; where a row's sum differs from its rounded float total by d, the d
+    entries with the largest residual ``float - rounded`` get +1 (or the |d| with the smallest
+    get -1), in the order of each row's default argsort of its residuals.
     """
     rounded = np.round(matrix)
     targets = np.round(matrix.sum(axis=1))
-    for row in range(matrix.shape[0]):
-        while True:
-            difference = int(targets[row] - rounded[row].sum())
-            if difference == 0:
-                break
-            residual = matrix[row] - rounded[row]
-            order = np.argsort(residual)
-            if difference > 0:
-                rounded[row, order[-difference:]] += 1
-            else:
-                rounded[row, order[:-difference]] -= 1
-    return rounded.astype(np.int64)
+    while True:
+        difference = (targets - rounded.sum(axis=1)).astype(np.int64)
+        rows = np.flatnonzero(difference)
+        if rows.size == 0:
+            return rounded.astype(np.int64)
+        residual = matrix[rows] - rounded[rows]
+        order = np.argsort(residual, axis=1)
+        rank = np.arange(matrix.shape[1])[None, :]
+        row_difference = difference[rows][:, None]
+        step = np.where(
+            row_difference > 0,
+            (rank >= matrix.shape[1] - row_difference).astype(np.int64),
+            -(rank < -row_difference).astype(np.int64),
+        )
+        adjustment = np.zeros_like(residual)
+        np.put_along_axis(adjustment, order, step, axis=1)
+        rounded[rows] += adjustment
 
 
 def calibrate_confident_joint(confident_joint: np.ndarray, class_counts: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from labelaudit.core._arrays import (
     map_chunks,
     select_largest,
     select_smallest,
+    threads_for_classes,
 )
 from labelaudit.core.counting import LabelStats, compute_label_stats, round_preserving_row_totals
 from labelaudit.core.ranking import label_quality_scores
@@ -146,7 +147,8 @@ def _prune_by_noise_rate(
             flagged[select_largest(probs[:, other] - given, int(count))] = True
         return rows[flagged]
 
-    for flagged in map_chunks(one_class, list(range(stats.n_classes)), n_threads):
+    threads = threads_for_classes(stats.n_examples, stats.n_classes, n_threads)
+    for flagged in map_chunks(one_class, list(range(stats.n_classes)), threads):
         if flagged is not None:
             mask[flagged] = True
     return mask
