@@ -22,6 +22,8 @@ from labelaudit.core._arrays import (
     default_threads,
     map_chunks,
     row_chunks,
+    select_largest_argsort_order,
+    select_smallest,
     threads_for_classes,
 )
 
@@ -181,7 +183,7 @@ def _confident_joint_pass(
     given_label_is_top = np.empty(n_rows, dtype=bool)
     predicted_labels = np.empty(n_rows, dtype=compact_int_dtype(n_classes))
 
-    def one_chunk(chunk: slice) -> np.ndarray:
+    def one_chunk(chunk: slice) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         probs = np.ascontiguousarray(pred_probs[chunk])
         chunk_labels = labels[chunk]
         confident = probs >= cutoffs
@@ -197,10 +199,11 @@ def _confident_joint_pass(
             guess = argmax.copy()
             guess[single] = confident[single].argmax(axis=1)
         counted = n_confident > 0
-        counts = np.bincount(
-            chunk_labels[counted].astype(np.int64) * n_classes + guess[counted],
-            minlength=n_classes * n_classes,
-        )
+        cells = chunk_labels[counted].astype(np.int64) * n_classes + guess[counted]
+        if n_classes * n_classes <= cells.size:
+            counts = np.bincount(cells, minlength=n_classes * n_classes)
+        else:  # many classes: count only the cells that occur, not all K * K of them
+            counts = np.unique(cells, return_counts=True)
         off_diagonal[chunk] = counted & (guess != chunk_labels)
         predicted_labels[chunk] = argmax
 
@@ -220,7 +223,14 @@ def _confident_joint_pass(
         return counts
 
     counts = map_chunks(one_chunk, chunks, n_threads)
-    joint_counts = np.sum(counts, axis=0).reshape(n_classes, n_classes)
+    joint_counts = np.zeros(n_classes * n_classes, dtype=np.int64)
+    for chunk_counts in counts:
+        if isinstance(chunk_counts, tuple):
+            cells, cell_counts = chunk_counts
+            joint_counts[cells] += cell_counts  # cells are unique within a chunk
+        else:
+            joint_counts += chunk_counts
+    joint_counts = joint_counts.reshape(n_classes, n_classes)
     return joint_counts, off_diagonal, given_label_is_top, predicted_labels
 
 
@@ -317,27 +327,19 @@ def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
 
     Entries are rounded; where a row's sum differs from its rounded float total by d, the d
     entries with the largest residual ``float - rounded`` get +1 (or the |d| with the smallest
-    get -1), in the order of each row's default argsort of its residuals.
+    get -1): the set ``argsort(residual)[-d:]`` (or ``[:|d|]``) of each row.
     """
     rounded = np.round(matrix)
     targets = np.round(matrix.sum(axis=1))
-    while True:
-        difference = (targets - rounded.sum(axis=1)).astype(np.int64)
-        rows = np.flatnonzero(difference)
-        if rows.size == 0:
-            return rounded.astype(np.int64)
-        residual = matrix[rows] - rounded[rows]
-        order = np.argsort(residual, axis=1)
-        rank = np.arange(matrix.shape[1])[None, :]
-        row_difference = difference[rows][:, None]
-        step = np.where(
-            row_difference > 0,
-            (rank >= matrix.shape[1] - row_difference).astype(np.int64),
-            -(rank < -row_difference).astype(np.int64),
-        )
-        adjustment = np.zeros_like(residual)
-        np.put_along_axis(adjustment, order, step, axis=1)
-        rounded[rows] += adjustment
+    difference = (targets - rounded.sum(axis=1)).astype(np.int64)
+    for row in np.flatnonzero(difference):
+        residual = matrix[row] - rounded[row]
+        count = int(difference[row])
+        if count > 0:
+            rounded[row, select_largest_argsort_order(residual, count)] += 1
+        else:
+            rounded[row, select_smallest(residual, -count)] -= 1
+    return rounded.astype(np.int64)
 
 
 def calibrate_confident_joint(confident_joint: np.ndarray, class_counts: np.ndarray) -> np.ndarray:

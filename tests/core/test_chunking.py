@@ -15,10 +15,10 @@ from labelaudit.core import (
     health_report,
     label_quality_scores,
 )
-from labelaudit.core._arrays import BLOCK_ROWS
 from tests.core.datasets import synthetic
 
-N_ROWS = 5 * BLOCK_ROWS + 1234  # six chunks at the smallest chunk size, the last one partial
+BLOCK_ROWS = 4096  # the chunk size of the chunked runs
+N_ROWS = 5 * BLOCK_ROWS + 1234  # six chunks, the last one partial
 
 
 @pytest.fixture(scope="module", params=[np.float32, np.float64], ids=["float32", "float64"])
@@ -105,3 +105,20 @@ def test_lowest_scores_matches_a_full_sort() -> None:
         expected = np.lexsort((np.arange(scores.size), scores))[:count]
         np.testing.assert_array_equal(scores[lowest], scores[expected])
         assert sorted(lowest.tolist()) == sorted(set(np.argsort(scores)[:count].tolist()))
+
+
+def test_many_classes_count_sparsely_and_equal_the_dense_count() -> None:
+    # 60 classes and 256-row chunks: K * K = 3600 cells > rows per chunk, so each chunk counts
+    # only the cells it sees; one whole-input chunk counts densely.
+    case = synthetic(6000, 60, 0.3, seed=8, dtype=np.float32)
+    sparse = compute_label_stats(case.labels, case.pred_probs, chunk_rows=256, n_threads=2)
+    dense = compute_label_stats(case.labels, case.pred_probs, chunk_rows=10**6, n_threads=1)
+    assert len(range(0, 6000, 256)) > 20
+    np.testing.assert_array_equal(sparse.confident_joint, dense.confident_joint)
+    np.testing.assert_array_equal(sparse.calibrated_joint, dense.calibrated_joint)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(
+            find_label_issues(case.labels, case.pred_probs, stats=sparse),
+            find_label_issues(case.labels, case.pred_probs, stats=dense),
+        )

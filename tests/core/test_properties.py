@@ -156,3 +156,32 @@ def test_scores_lie_in_unit_interval(data) -> None:
         scores = label_quality_scores(labels, probs, method=method)
         assert np.isfinite(scores).all()
         assert (scores >= 0).all() and (scores <= 1 + 1e-12).all(), method
+
+
+def _round_rows_by_full_argsort(matrix: np.ndarray) -> np.ndarray:
+    """Reference: the rounding rule written directly with full argsorts, one row at a time."""
+    rounded = np.round(matrix)
+    for row in range(matrix.shape[0]):
+        difference = int(np.round(matrix[row].sum()) - rounded[row].sum())
+        order = np.argsort(matrix[row] - rounded[row])
+        if difference > 0:
+            rounded[row, order[-difference:]] += 1
+        elif difference < 0:
+            rounded[row, order[:-difference]] -= 1
+    return rounded.astype(np.int64)
+
+
+@PROPERTY_SETTINGS
+@given(st.integers(0, 2**31 - 1), st.integers(2, 60), st.floats(0.05, 0.9))
+def test_row_rounding_matches_full_argsort_reference(seed: int, n_classes: int, density: float):
+    from labelaudit.core.counting import round_preserving_row_totals
+
+    rng = np.random.default_rng(seed)
+    # Small integer counts, many zeros and repeats, scaled by per-row factors: many exact ties.
+    counts = rng.integers(0, 5, (n_classes, n_classes)) * (
+        rng.random((n_classes, n_classes)) < density
+    )
+    matrix = counts * rng.choice([1 / 3, 0.7, 1.25, 2.5], size=(n_classes, 1))
+    np.testing.assert_array_equal(
+        round_preserving_row_totals(matrix), _round_rows_by_full_argsort(matrix)
+    )
