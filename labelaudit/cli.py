@@ -509,19 +509,9 @@ def find_issues(
         report.progress("Finding label issues…", enabled=_progress_enabled(quiet, json_output)),
         _forward_warnings(quiet),
     ):
-        from labelaudit.core.counting import compute_label_stats
-        from labelaudit.core.filtering import find_label_issues
         from labelaudit.core.ranking import order_label_issues
 
-        stats = compute_label_stats(inputs.labels, inputs.pred_probs)
-        is_issue = find_label_issues(
-            inputs.labels,
-            inputs.pred_probs,
-            filter_by=filter_by.value,
-            frac_noise=frac_noise,
-            min_examples_per_class=min_examples_per_class,
-            stats=stats,
-        )
+        stats, is_issue = _flag_issues(inputs, filter_by, frac_noise, min_examples_per_class)
         scores = _quality_scores(inputs, stats, method=rank_by.value, adjust_pred_probs=False)
         ranked = order_label_issues(is_issue, scores)
 
@@ -564,6 +554,25 @@ def find_issues(
             f"{report.percent(document['fraction'])} of rows are flagged as label issues, above "
             f"--fail-above {fail_above:g}."
         )
+
+
+def _flag_issues(
+    inputs: Any, filter_by: FilterBy, frac_noise: float, min_examples_per_class: int
+) -> tuple[Any, Any]:
+    """The core's statistics and its issue mask for the loaded inputs (find-issues, clean)."""
+    from labelaudit.core.counting import compute_label_stats
+    from labelaudit.core.filtering import find_label_issues
+
+    stats = compute_label_stats(inputs.labels, inputs.pred_probs)
+    is_issue = find_label_issues(
+        inputs.labels,
+        inputs.pred_probs,
+        filter_by=filter_by.value,
+        frac_noise=frac_noise,
+        min_examples_per_class=min_examples_per_class,
+        stats=stats,
+    )
+    return stats, is_issue
 
 
 def _quality_scores(inputs: Any, stats: Any, *, method: str, adjust_pred_probs: bool) -> Any:
@@ -913,18 +922,7 @@ def clean(
             report.progress("Finding label issues…", enabled=_progress_enabled(quiet, json_output)),
             _forward_warnings(quiet),
         ):
-            from labelaudit.core.counting import compute_label_stats
-            from labelaudit.core.filtering import find_label_issues
-
-            stats = compute_label_stats(inputs.labels, inputs.pred_probs)
-            is_issue = find_label_issues(
-                inputs.labels,
-                inputs.pred_probs,
-                filter_by=filter_by.value,
-                frac_noise=frac_noise,
-                min_examples_per_class=min_examples_per_class,
-                stats=stats,
-            )
+            stats, is_issue = _flag_issues(inputs, filter_by, frac_noise, min_examples_per_class)
         flagged_rows = is_issue.nonzero()[0]
         predicted_values = report.class_values(inputs.classes, stats.predicted_labels[flagged_rows])
         given_by_row = report.class_values(inputs.classes, inputs.labels)

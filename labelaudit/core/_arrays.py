@@ -119,12 +119,16 @@ class RowsByClass:
         return np.flatnonzero(self._labels == k)
 
 
-def select_largest(values: np.ndarray, count: int) -> np.ndarray:
-    """Positions of the *count* largest values: the set ``argsort(-values)[:count]``.
+def select_largest(values: np.ndarray, count: int, *, ties: str = "descending") -> np.ndarray:
+    """Positions of the *count* largest values.
+
+    With ``ties="descending"`` the set ``argsort(-values)[:count]`` (the pruning filters); with
+    ``ties="ascending"`` the set ``argsort(values)[-count:]`` (the rounding step). The two differ
+    only in which of several exactly equal values at the cut are taken.
 
     Fast path: one ``np.partition`` finds the cut; when no other value equals it across the
-    cut, the selection is ``values >= cut``. Otherwise the full default argsort of the negated
-    values, so exact ties are broken as the reference breaks them.
+    cut, the selection is ``values >= cut`` whatever the tie rule. Otherwise the full default
+    argsort, so exact ties are broken as the reference breaks them.
     """
     n_values = values.shape[0]
     if count <= 0:
@@ -136,25 +140,8 @@ def select_largest(values: np.ndarray, count: int) -> np.ndarray:
     cut = partitioned[cut_position]
     if partitioned[:cut_position].max() < cut:
         return np.flatnonzero(values >= cut)
-    return np.sort(np.argsort(-values)[:count])
-
-
-def select_largest_argsort_order(values: np.ndarray, count: int) -> np.ndarray:
-    """Positions of the *count* largest values: the set ``argsort(values)[-count:]``.
-
-    Unlike :func:`select_largest`, exact ties at the cut are broken as the *ascending* argsort
-    breaks them (the rounding step takes the last entries of an ascending sort).
-    """
-    n_values = values.shape[0]
-    if count <= 0:
-        return np.empty(0, dtype=np.intp)
-    if count >= n_values:
-        return np.arange(n_values, dtype=np.intp)
-    cut_position = n_values - count
-    partitioned = np.partition(values, cut_position)
-    cut = partitioned[cut_position]
-    if partitioned[:cut_position].max() < cut:
-        return np.flatnonzero(values >= cut)
+    if ties == "descending":
+        return np.sort(np.argsort(-values)[:count])
     return np.sort(np.argsort(values)[cut_position:])
 
 

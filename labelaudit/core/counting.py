@@ -22,7 +22,7 @@ from labelaudit.core._arrays import (
     default_threads,
     map_chunks,
     row_chunks,
-    select_largest_argsort_order,
+    select_largest,
     select_smallest,
     threads_for_classes,
 )
@@ -336,7 +336,7 @@ def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
         residual = matrix[row] - rounded[row]
         count = int(difference[row])
         if count > 0:
-            rounded[row, select_largest_argsort_order(residual, count)] += 1
+            rounded[row, select_largest(residual, count, ties="ascending")] += 1
         else:
             rounded[row, select_smallest(residual, -count)] -= 1
     return rounded.astype(np.int64)
