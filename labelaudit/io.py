@@ -201,24 +201,19 @@ def _current_umask() -> int:
 def write_table(table: pd.DataFrame | Mapping[str, Any], path: Path) -> None:
     """Write a DataFrame, or named numpy columns, atomically as Parquet or CSV (by extension).
 
-    Named columns go to Parquet through pyarrow directly: no DataFrame is built, which matters
-    for millions of output rows.
+    Named columns go through :func:`write_rows` (pyarrow directly, no DataFrame).
     """
+    if isinstance(table, Mapping):
+        import numpy as np
+
+        columns = {name: np.asarray(values) for name, values in table.items()}
+        n_rows = len(next(iter(columns.values()))) if columns else 0
+        write_rows(path, n_rows, lambda rows: {name: v[rows] for name, v in columns.items()})
+        return
     suffix = suffix_of(path)
     if suffix not in TABLE_SUFFIXES:
         raise InputError(f"{path}: unsupported output type '{path.suffix}'; use .parquet or .csv.")
     with atomic_path(path) as tmp:
-        if isinstance(table, Mapping):
-            if suffix == ".parquet":
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-
-                arrays = [_arrow_column(values) for values in table.values()]
-                pq.write_table(pa.Table.from_arrays(arrays, names=list(table)), tmp)
-                return
-            import pandas as pd
-
-            table = pd.DataFrame(table)
         if suffix == ".parquet":
             table.to_parquet(tmp, index=False)
         else:
@@ -653,6 +648,8 @@ def map_labels(
     """
     import numpy as np
 
+    from labelaudit.core._arrays import compact_int_dtype
+
     values = labels.values
     n_classes = len(class_names)
     if (
@@ -664,7 +661,7 @@ def map_labels(
         and values.max() < n_classes
     ):
         # Integer labels 0..K-1 from .npy: they are their own codes (no pandas, no hash lookup).
-        return values.astype(_code_dtype(n_classes)), list(range(n_classes))
+        return values.astype(compact_int_dtype(n_classes)), list(range(n_classes))
 
     import pandas as pd
 
@@ -687,7 +684,7 @@ def map_labels(
         # Classes 0..K-1: the labels are their own codes; a range check replaces a hash lookup
         # (tens of millions of rows), and the codes take the smallest integer dtype.
         raw = values.to_numpy()
-        code_dtype = _code_dtype(len(class_names))
+        code_dtype = compact_int_dtype(len(class_names))
         unknown_rows = (raw < 0) | (raw >= len(class_names))
         if not unknown_rows.any():
             return raw.astype(code_dtype), integer_names
@@ -711,17 +708,7 @@ def map_labels(
             "Check that the labels and probs belong together (for .npy probs with string labels, "
             "pass --classes in column order)."
         )
-    return codes.astype(_code_dtype(len(class_names))), classes
-
-
-def _code_dtype(n_classes: int) -> Any:
-    """Smallest signed integer dtype for class codes 0..n_classes-1."""
-    import numpy as np
-
-    for dtype in (np.int8, np.int16, np.int32):
-        if n_classes <= np.iinfo(dtype).max:
-            return dtype
-    return np.int64
+    return codes.astype(compact_int_dtype(len(class_names))), classes
 
 
 def _mean_probs(arrays: Sequence[np.ndarray], chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
