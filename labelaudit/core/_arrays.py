@@ -107,28 +107,32 @@ class RowsByClass:
 
     def __init__(self, labels: np.ndarray, n_classes: int) -> None:
         self._labels = labels
-        self._sorted: list[np.ndarray] | None = None
+        self._n_classes = n_classes
+        self._order: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
         if n_classes > SCAN_MAX_CLASSES:
-            order = np.argsort(labels, kind="stable")
-            bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=n_classes))))
-            self._sorted = [order[bounds[k] : bounds[k + 1]] for k in range(n_classes)]
+            self.sorted_order()
+
+    def sorted_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows sorted by class (stable), and where each class starts: K + 1 offsets."""
+        if self._order is None or self._starts is None:
+            self._order = np.argsort(self._labels, kind="stable")
+            class_sizes = np.bincount(self._labels, minlength=self._n_classes)
+            self._starts = np.concatenate(([0], np.cumsum(class_sizes)))
+        return self._order, self._starts
 
     def __getitem__(self, k: int) -> np.ndarray:
-        if self._sorted is not None:
-            return self._sorted[k]
+        if self._order is not None and self._starts is not None:
+            return self._order[self._starts[k] : self._starts[k + 1]]
         return np.flatnonzero(self._labels == k)
 
 
-def select_largest(values: np.ndarray, count: int, *, ties: str = "descending") -> np.ndarray:
-    """Positions of the *count* largest values.
-
-    With ``ties="descending"`` the set ``argsort(-values)[:count]`` (the pruning filters); with
-    ``ties="ascending"`` the set ``argsort(values)[-count:]`` (the rounding step). The two differ
-    only in which of several exactly equal values at the cut are taken.
+def select_largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the *count* largest values: the set ``argsort(-values)[:count]``.
 
     Fast path: one ``np.partition`` finds the cut; when no other value equals it across the
-    cut, the selection is ``values >= cut`` whatever the tie rule. Otherwise the full default
-    argsort, so exact ties are broken as the reference breaks them.
+    cut, the selection is ``values >= cut``. Otherwise the full default argsort, so exact ties
+    are broken as the reference breaks them.
     """
     n_values = values.shape[0]
     if count <= 0:
@@ -140,9 +144,7 @@ def select_largest(values: np.ndarray, count: int, *, ties: str = "descending") 
     cut = partitioned[cut_position]
     if partitioned[:cut_position].max() < cut:
         return np.flatnonzero(values >= cut)
-    if ties == "descending":
-        return np.sort(np.argsort(-values)[:count])
-    return np.sort(np.argsort(values)[cut_position:])
+    return np.sort(np.argsort(-values)[:count])
 
 
 def select_smallest(values: np.ndarray, count: int) -> np.ndarray:

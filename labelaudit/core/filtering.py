@@ -121,12 +121,22 @@ def _prune_by_noise_rate(
     min_examples_per_class: int,
     n_threads: int,
 ) -> np.ndarray:
-    """In each class k, flag the ``M[j, k]`` rows with the largest margin ``p[j] - p[k]``."""
+    """In each class k, flag the ``M[j, k]`` rows with the largest margin ``p[j] - p[k]``.
+
+    Classes of at most ``_SMALL_CLASS_ROWS`` rows are done together, without a loop over
+    classes (:func:`_prune_small_classes`); each larger class gets one partition per other class.
+    """
     mask = np.zeros(stats.n_examples, dtype=bool)
+    class_counts = stats.class_counts
+    prunable = class_counts > min_examples_per_class
+    small = np.flatnonzero(prunable & (class_counts <= _SMALL_CLASS_ROWS))
+    large = np.flatnonzero(prunable & (class_counts > _SMALL_CLASS_ROWS))
+    if small.size:
+        order, starts = rows_of_class.sorted_order()
+        for batch in _batches_of_classes(small, class_counts, prune_counts):
+            mask[_prune_small_classes(pred_probs, batch, prune_counts, order, starts)] = True
 
     def one_class(k: int) -> np.ndarray | None:
-        if stats.class_counts[k] <= min_examples_per_class:
-            return None
         counts = prune_counts[:, k].copy()
         counts[k] = 0
         other_classes = np.flatnonzero(counts > 0)
@@ -134,24 +144,87 @@ def _prune_by_noise_rate(
             return None
         rows = rows_of_class[k]
         probs = gather_rows(pred_probs, rows)
-        counts = counts[other_classes]
-        n_rows = rows.shape[0]
-        if n_rows <= _SMALL_CLASS_ROWS:
-            margins = probs[:, other_classes] - probs[:, [k]]
-            order = np.argsort(-margins, axis=0)
-            keep_rank = np.arange(n_rows)[:, None] < counts[None, :]
-            return rows[np.unique(order[keep_rank])]
-        flagged = np.zeros(n_rows, dtype=bool)
+        flagged = np.zeros(rows.shape[0], dtype=bool)
         given = probs[:, k]
-        for other, count in zip(other_classes, counts, strict=True):
-            flagged[select_largest(probs[:, other] - given, int(count))] = True
+        for other in other_classes:
+            flagged[select_largest(probs[:, other] - given, int(counts[other]))] = True
         return rows[flagged]
 
     threads = threads_for_classes(stats.n_examples, stats.n_classes, n_threads)
-    for flagged in map_chunks(one_class, list(range(stats.n_classes)), threads):
+    for flagged in map_chunks(one_class, large.tolist(), threads):
         if flagged is not None:
             mask[flagged] = True
     return mask
+
+
+# Rows x cells handled at once by _prune_small_classes: bounds its temporary arrays (about
+# 40 bytes per element) to some 160 MiB.
+_SMALL_CLASS_BATCH_ELEMENTS = 4_000_000
+
+
+def _batches_of_classes(
+    classes: np.ndarray, class_counts: np.ndarray, prune_counts: np.ndarray
+) -> list[np.ndarray]:
+    """Split *classes* into consecutive groups of at most about _SMALL_CLASS_BATCH_ELEMENTS."""
+    off_diagonal = prune_counts[:, classes] > 0
+    off_diagonal[classes, np.arange(classes.size)] = False
+    elements = class_counts[classes] * off_diagonal.sum(axis=0)
+    batch_of_class = np.cumsum(elements) // _SMALL_CLASS_BATCH_ELEMENTS
+    boundaries = np.flatnonzero(np.diff(batch_of_class)) + 1
+    return np.split(classes, boundaries)
+
+
+def _prune_small_classes(
+    pred_probs: np.ndarray,
+    classes: np.ndarray,
+    prune_counts: np.ndarray,
+    order: np.ndarray,
+    starts: np.ndarray,
+) -> np.ndarray:
+    """Rows flagged by prune-by-noise-rate in *classes*, all (class k, other j) cells at once.
+
+    Each cell with ``c = M[j, k] > 0`` has one element per row of class k, keyed by its margin
+    ``p[j] - p[k]`` plus an offset of 4 per cell, so one sort orders every cell's margins in
+    its own segment; a cell's top ``c`` are then the elements at or above its cut. When the
+    key just below the cut equals the cut (a tie, or margins that the offset rounds together),
+    that cell takes ``argsort(-margin)[:c]`` instead, the reference's rule for ties.
+    """
+    n_classes = pred_probs.shape[1]
+    cell_counts = prune_counts[:, classes].T.copy()  # [class position, other class]
+    cell_counts[np.arange(classes.size), classes] = 0
+    class_position, cell_other = np.nonzero(cell_counts)
+    cell_count = cell_counts[class_position, cell_other]
+    cell_class = classes[class_position]
+    cell_size = starts[cell_class + 1] - starts[cell_class]
+    if cell_size.size == 0:
+        return np.empty(0, dtype=np.intp)
+    cell_end = np.cumsum(cell_size)
+    cell_start = cell_end - cell_size
+
+    # Element e of cell i is row order[starts[k_i] + e - cell_start[i]] of class k_i.
+    n_elements = int(cell_end[-1])
+    positions = np.repeat(starts[cell_class] - cell_start, cell_size)
+    positions += np.arange(n_elements)
+    rows = order[positions]
+    flat_probs = np.asarray(pred_probs).reshape(-1)
+    row_offsets = rows.astype(np.int64) * n_classes
+    margins = flat_probs[row_offsets + np.repeat(cell_other, cell_size)]
+    margins -= flat_probs[row_offsets + np.repeat(cell_class, cell_size)]
+
+    keys = margins.astype(np.float64)
+    keys += np.repeat(4.0 * np.arange(cell_size.size), cell_size)
+    sorted_keys = np.sort(keys)
+    takes_all = cell_count >= cell_size
+    cut = np.where(takes_all, cell_start, cell_end - cell_count)
+    cut_keys = sorted_keys[cut]
+    flagged = keys >= np.repeat(cut_keys, cell_size)
+    tied = np.flatnonzero(~takes_all & (sorted_keys[np.maximum(cut - 1, 0)] == cut_keys))
+    for cell in tied:
+        segment = slice(int(cell_start[cell]), int(cell_end[cell]))
+        chosen = np.argsort(-margins[segment])[: int(cell_count[cell])]
+        flagged[segment] = False
+        flagged[segment.start + chosen] = True
+    return rows[flagged]
 
 
 def _prune_by_class(
