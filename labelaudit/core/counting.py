@@ -275,7 +275,7 @@ def compute_label_stats(
         labels, pred_probs, self_confidence, thresholds, chunks, threads, release_rows
     )
     _release_all(release_rows, n_rows)
-    confident_joint = joint_counts.copy()
+    confident_joint = joint_counts
     diagonal = np.diag_indices(n_classes)
     confident_joint[diagonal] = np.maximum(confident_joint[diagonal], 1)
     return LabelStats(
@@ -335,7 +335,10 @@ def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
         # The entries are mostly small counts scaled alike, so equal residuals at the cut are
         # the rule, not the exception: rank them with the full argsort of each row, all rows in
         # one call (the same per-row sort as row by row).
-        ranking = np.argsort(matrix[rows] - rounded[rows], axis=1)
+        residual = matrix[rows]
+        residual -= rounded[rows]
+        ranking = np.argsort(residual, axis=1)
+        del residual
         rank = np.arange(matrix.shape[1])[None, :]
         change = difference[rows][:, None]
         moved = np.where(change > 0, rank >= matrix.shape[1] - change, rank < -change)
@@ -353,11 +356,13 @@ def calibrate_confident_joint(confident_joint: np.ndarray, class_counts: np.ndar
     # Column-major on purpose: the float sums below depend on summation order, and rounding
     # near-ties (residuals equal up to the last bit) are decided by it. The reference
     # implementation holds this matrix column-major; matching its layout matches its integers.
-    confident_joint = np.asfortranarray(confident_joint, dtype=np.float64)
+    # In place: with thousands of classes each K x K temporary is tens of MB of fresh memory.
+    scaled = np.array(confident_joint, dtype=np.float64, order="F")
     class_counts = np.asarray(class_counts, dtype=np.float64)
-    row_sums = np.maximum(confident_joint.sum(axis=1), TINY)
-    scaled = confident_joint / row_sums[:, None] * class_counts[:, None]
-    scaled = scaled / scaled.sum() * class_counts.sum()
+    scaled /= np.maximum(scaled.sum(axis=1), TINY)[:, None]
+    scaled *= class_counts[:, None]
+    scaled /= scaled.sum()
+    scaled *= class_counts.sum()
     return round_preserving_row_totals(scaled)
 
 

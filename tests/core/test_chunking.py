@@ -122,3 +122,32 @@ def test_many_classes_count_sparsely_and_equal_the_dense_count() -> None:
             find_label_issues(case.labels, case.pred_probs, stats=sparse),
             find_label_issues(case.labels, case.pred_probs, stats=dense),
         )
+
+
+@pytest.mark.parametrize("quantized", [False, True], ids=["distinct", "tie-heavy"])
+def test_small_classes_pruned_together_equal_the_per_class_path(monkeypatch, quantized) -> None:
+    # Classes of at most _SMALL_CLASS_ROWS rows are pruned all at once, in batches of cells;
+    # that must equal pruning class by class, and not depend on the batch size. Rounded
+    # probabilities put many exact ties at the prune cuts.
+    from labelaudit.core import filtering
+
+    case = synthetic(6000, 60, 0.3, seed=9, dtype=np.float32)
+    probs = case.pred_probs
+    if quantized:
+        probs = (np.round(probs * 20) + 0.5).astype(np.float32)
+        probs /= probs.sum(axis=1, keepdims=True)
+    assert np.bincount(case.labels).max() <= filtering._SMALL_CLASS_ROWS
+
+    def issues(**settings: int) -> np.ndarray:
+        for name, value in settings.items():
+            monkeypatch.setattr(filtering, name, value)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return find_label_issues(case.labels, probs, frac_noise=0.8)
+
+    together = issues()
+    in_small_batches = issues(_SMALL_CLASS_BATCH_ELEMENTS=500)
+    per_class = issues(_SMALL_CLASS_ROWS=0)
+    assert together.sum() > 100
+    np.testing.assert_array_equal(together, in_small_batches)
+    np.testing.assert_array_equal(together, per_class)
