@@ -252,7 +252,7 @@ LABEL_SUFFIXES = (".parquet", ".csv", ".npy")
 PROBS_SUFFIXES = (".parquet", ".csv", ".npy")
 #: Rows summing to 1 within this tolerance are accepted without ``--normalize``.
 ROW_SUM_TOLERANCE = 1e-4
-#: Rows per chunk when validating or combining probability arrays.
+#: Rows per chunk when combining probability arrays (validation chunks by bytes).
 CHUNK_ROWS = 1_000_000
 _MAX_LISTED = 12
 
@@ -561,15 +561,19 @@ def validate_probs(
     probs: ProbsFile,
     *,
     normalize: bool = False,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
     release_pages: bool = False,
 ) -> np.ndarray:
     """Check finiteness, range and row sums chunk by chunk; return the array to use.
 
     The first bad row is reported. With *normalize*, rows whose sums are off are rescaled (in a
     new array of the same dtype); otherwise the input array, possibly a memory map, is returned.
+    Chunks are a few MiB (default), so each chunk's checks find it in cache. (One thread:
+    measured, two threads calling BLAS for the row sums were slower, not faster.)
     """
     import numpy as np
+
+    from labelaudit.core._arrays import chunk_rows_for, row_chunks
 
     array, path = probs.array, probs.path
     n_rows, n_classes = array.shape
@@ -577,14 +581,16 @@ def validate_probs(
         raise InputError(f"{path}: has no rows; at least one row is needed.")
     if n_classes < 2:
         raise InputError(f"{path}: has {n_classes} class column; at least two classes are needed.")
-    names = probs.class_names
-    any_sum_off = False
+    if chunk_rows is None:
+        chunk_rows = chunk_rows_for(n_classes, array.dtype.itemsize, None)
+    chunks = list(row_chunks(n_rows, chunk_rows))
     release = page_releaser(array) if release_pages else None
-    for start in range(0, n_rows, chunk_rows):
-        chunk = array[start : start + chunk_rows]
+    any_sum_off = False
+    for rows in chunks:
+        chunk = array[rows]
         if not normalize and _chunk_is_valid(chunk):
             if release is not None:
-                release(slice(start, min(start + chunk_rows, n_rows)))
+                release(rows)
             continue
         value_ok = ((chunk >= 0) & (chunk <= 1)).all(axis=1)  # NaN fails both comparisons
         sums = chunk.sum(axis=1, dtype=np.float64)
@@ -592,10 +598,11 @@ def validate_probs(
         row_ok = value_ok if normalize else value_ok & sum_ok
         if not row_ok.all():
             local = int(np.argmin(row_ok))
-            row = start + local
+            row = rows.start + local
             if not value_ok[local]:
                 values = np.asarray(chunk[local], dtype=np.float64)
                 column = int(np.argmin((values >= 0) & (values <= 1)))
+                names = probs.class_names
                 label = repr(names[column]) if names is not None else str(column)
                 raise InputError(
                     f"{path}: row {row}, column {label}: probability "
@@ -609,7 +616,7 @@ def validate_probs(
             )
         if normalize:
             if (sums <= 0).any():
-                row = start + int(np.argmax(sums <= 0))
+                row = rows.start + int(np.argmax(sums <= 0))
                 raise InputError(
                     f"{path}: row {row}: all probabilities are 0; cannot normalise it."
                 )
@@ -617,9 +624,9 @@ def validate_probs(
     if not normalize or not any_sum_off:
         return array
     normalized = np.empty(array.shape, dtype=array.dtype)
-    for start in range(0, n_rows, chunk_rows):
-        chunk = np.asarray(array[start : start + chunk_rows], dtype=np.float64)
-        normalized[start : start + chunk_rows] = chunk / chunk.sum(axis=1, keepdims=True)
+    for rows in chunks:
+        chunk = np.asarray(array[rows], dtype=np.float64)
+        normalized[rows] = chunk / chunk.sum(axis=1, keepdims=True)
     return normalized
 
 

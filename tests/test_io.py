@@ -153,7 +153,7 @@ def test_read_probs_table_non_numeric_column_suggests_id_column(tmp_path: Path) 
 def test_validate_reports_first_bad_row_across_chunks(bad_value: float, message: str) -> None:
     probs = random_probs(50)
     probs[37, 2] = bad_value
-    probs[44, 1] = bad_value
+    probs[49, 1] = bad_value  # a later chunk fails too: the first bad row is reported
     with pytest.raises(InputError, match=rf"row 37, column 2: probability {message}"):
         io.validate_probs(probs_file(probs), chunk_rows=16)
 
