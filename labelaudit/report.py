@@ -14,16 +14,12 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich import box
-from rich.color import Color
-from rich.console import Console
-from rich.panel import Panel
-from rich.style import Style
-from rich.table import Table
-from rich.text import Text
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
     from labelaudit.core.health import HealthReport
 
@@ -37,11 +33,16 @@ _VIRIDIS = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231
 
 def stdout_console() -> Console:
     """Console for tables and summaries (stdout); colour follows rich's defaults."""
+    # rich is imported where output is drawn: --quiet and --json runs never load it.
+    from rich.console import Console
+
     return Console(file=sys.stdout, highlight=False)
 
 
 def stderr_console() -> Console:
     """Console for progress and warnings (stderr)."""
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False)
 
 
@@ -165,6 +166,9 @@ def _quality(value: float) -> str:
 
 
 def _rows_table(records: list[dict[str, Any]]) -> Table:
+    from rich import box
+    from rich.table import Table
+
     table = Table(box=box.SIMPLE_HEAD)
     shown = [c for c in records[0] if c not in ("is_label_issue",)]
     headers = {"given_label": "given", "predicted_label": "predicted", "label_quality": "quality"}
@@ -315,6 +319,12 @@ def _viridis(value: float) -> tuple[int, int, int]:
 
 def noise_heatmap(noise_matrix: np.ndarray, classes: Sequence[Any]) -> Table:
     """The noise matrix ``P(given=i | true=j)`` in percent, as a colour heatmap table."""
+    from rich import box
+    from rich.color import Color
+    from rich.style import Style
+    from rich.table import Table
+    from rich.text import Text
+
     n_classes = len(classes)
     by_index = n_classes > 8
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
@@ -338,6 +348,10 @@ def render_health(
     console: Console, report: HealthReport, classes: Sequence[Any], *, top: int
 ) -> None:
     """Overall panel, per-class table, top overlapping pairs and the noise-matrix heatmap."""
+    from rich import box
+    from rich.panel import Panel
+    from rich.table import Table
+
     overall = (
         f"Health score [bold]{report.health_score:.3f}[/bold]   "
         f"estimated noise rate [bold]{percent(report.noise_rate)}[/bold]\n"
@@ -445,6 +459,9 @@ def clean_document(
 
 def render_clean(console: Console, document: dict[str, Any]) -> None:
     """How many rows were removed or relabelled, per given class."""
+    from rich import box
+    from rich.table import Table
+
     verb = "Removed" if document["action"] == "remove" else "Relabelled"
     console.print(
         f"{verb} {document['n_changed']:,} of {document['n_examples']:,} rows "

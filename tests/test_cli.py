@@ -148,6 +148,24 @@ def test_help_does_not_import_heavy_modules() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_quiet_find_issues_on_npy_does_not_import_pandas_sklearn_or_rich(tmp_path: Path) -> None:
+    # Start-up time is part of the performance targets: a pipeline run needs none of these.
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(4), size=200)
+    np.save(tmp_path / "p.npy", probs)
+    np.save(tmp_path / "y.npy", probs.argmax(axis=1))
+    code = (
+        "import sys\nfrom labelaudit.cli import main\n"
+        "sys.argv = ['labelaudit', 'find-issues', '--labels', 'y.npy', '--probs', 'p.npy',"
+        " '-o', 'out.parquet', '--quiet']\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "assert not {'pandas', 'sklearn', 'rich'} & loaded, sorted(loaded)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
+    assert (tmp_path / "out.parquet").exists()
+
+
 # --- find-issues ------------------------------------------------------------------------------
 
 
