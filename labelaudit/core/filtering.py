@@ -134,10 +134,11 @@ def _prune_by_noise_rate(
     large = np.flatnonzero(prunable & (class_counts > _SMALL_CLASS_ROWS))
     if small.size:
         order, starts = rows_of_class.sorted_order()
+        flat_probs = np.ascontiguousarray(pred_probs).reshape(-1)  # no copy of a C-order input
         batches = _batches_of_classes(small, class_counts, prune_counts)
 
         def one_batch(classes: np.ndarray) -> np.ndarray:
-            return _prune_small_classes(pred_probs, classes, prune_counts, order, starts)
+            return _prune_small_classes(flat_probs, classes, prune_counts, order, starts)
 
         for flagged in map_chunks(one_batch, batches, n_threads):
             mask[flagged] = True
@@ -182,7 +183,7 @@ def _batches_of_classes(
 
 
 def _prune_small_classes(
-    pred_probs: np.ndarray,
+    flat_probs: np.ndarray,
     classes: np.ndarray,
     prune_counts: np.ndarray,
     order: np.ndarray,
@@ -195,8 +196,9 @@ def _prune_small_classes(
     its own segment; a cell's top ``c`` are then the elements at or above its cut. When the
     key just below the cut equals the cut (a tie, or margins that the offset rounds together),
     that cell takes ``argsort(-margin)[:c]`` instead, the reference's rule for ties.
+    *flat_probs* is the (N, K) probabilities flattened in C order.
     """
-    n_classes = pred_probs.shape[1]
+    n_classes = prune_counts.shape[0]
     cell_counts = prune_counts[:, classes].T.copy()  # [class position, other class]
     cell_counts[np.arange(classes.size), classes] = 0
     class_position, cell_other = np.nonzero(cell_counts)
@@ -213,7 +215,6 @@ def _prune_small_classes(
     positions = np.repeat(starts[cell_class] - cell_start, cell_size)
     positions += np.arange(n_elements)
     rows = order[positions]
-    flat_probs = np.asarray(pred_probs).reshape(-1)
     row_offsets = rows.astype(np.int64) * n_classes
     margins = flat_probs[row_offsets + np.repeat(cell_other, cell_size)]
     margins -= flat_probs[row_offsets + np.repeat(cell_class, cell_size)]

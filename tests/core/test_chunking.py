@@ -138,16 +138,18 @@ def test_small_classes_pruned_together_equal_the_per_class_path(monkeypatch, qua
         probs /= probs.sum(axis=1, keepdims=True)
     assert np.bincount(case.labels).max() <= filtering._SMALL_CLASS_ROWS
 
-    def issues(**settings: int) -> np.ndarray:
+    def issues(pred_probs: np.ndarray = probs, **settings: int) -> np.ndarray:
         for name, value in settings.items():
             monkeypatch.setattr(filtering, name, value)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return find_label_issues(case.labels, probs, frac_noise=0.8)
+            return find_label_issues(case.labels, pred_probs, frac_noise=0.8)
 
     together = issues()
+    column_major = issues(np.asfortranarray(probs))
     in_small_batches = issues(_SMALL_CLASS_BATCH_ELEMENTS=500)
     per_class = issues(_SMALL_CLASS_ROWS=0)
     assert together.sum() > 100
+    np.testing.assert_array_equal(together, column_major)
     np.testing.assert_array_equal(together, in_small_batches)
     np.testing.assert_array_equal(together, per_class)
