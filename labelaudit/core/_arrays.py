@@ -127,24 +127,39 @@ class RowsByClass:
         return np.flatnonzero(self._labels == k)
 
 
-def select_largest(values: np.ndarray, count: int) -> np.ndarray:
-    """Positions of the *count* largest values: the set ``argsort(-values)[:count]``.
+def select_largest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Mask of the ``counts[i]`` largest values of each row i: the set ``argsort(-row)[:count]``.
 
-    Fast path: one ``np.partition`` finds the cut; when no other value equals it across the
-    cut, the selection is ``values >= cut``. Otherwise the full default argsort, so exact ties
-    are broken as the reference breaks them.
+    One ``np.partition`` of all rows keeps each row's ``max(counts) + 1`` largest values; a
+    second one of that tail gives every row's cut (its count-th largest value) and the value
+    just below it.
+    Where the two differ, the row's selection is ``row >= cut``. Where they are equal, a tie
+    straddles the cut and the row takes the full default argsort, so exact ties are broken as
+    the reference breaks them.
     """
-    n_values = values.shape[0]
-    if count <= 0:
-        return np.empty(0, dtype=np.intp)
-    if count >= n_values:
-        return np.arange(n_values, dtype=np.intp)
-    cut_position = n_values - count
-    partitioned = np.partition(values, cut_position)
-    cut = partitioned[cut_position]
-    if partitioned[:cut_position].max() < cut:
-        return np.flatnonzero(values >= cut)
-    return np.sort(np.argsort(-values)[:count])
+    n_rows, n_values = values.shape
+    counts = np.asarray(counts, dtype=np.int64)
+    selected = np.zeros((n_rows, n_values), dtype=bool)
+    selected[counts >= n_values] = True
+    partial = np.flatnonzero((counts > 0) & (counts < n_values))
+    if partial.size == 0:
+        return selected
+    rows = values[partial] if partial.size < n_rows else values
+    row_counts = counts[partial]
+    kept = int(row_counts.max()) + 1  # <= n_values, as every count here is < n_values
+    tail = np.partition(rows, n_values - kept, axis=1)[:, n_values - kept :]
+    # In the tail, the count-th largest sits at kept - count once those places are sorted.
+    cut_places = kept - row_counts
+    tail = np.partition(tail, np.unique(np.concatenate((cut_places - 1, cut_places))), axis=1)
+    positions = np.arange(partial.size)
+    cuts = tail[positions, cut_places]
+    tied = tail[positions, cut_places - 1] == cuts
+    chosen = rows >= cuts[:, None]
+    for row in np.flatnonzero(tied):
+        chosen[row] = False
+        chosen[row, np.argsort(-rows[row])[: row_counts[row]]] = True
+    selected[partial] = chosen
+    return selected
 
 
 def select_smallest(values: np.ndarray, count: int) -> np.ndarray:

@@ -14,9 +14,8 @@ from labelaudit.core._arrays import (
     default_threads,
     gather_rows,
     map_chunks,
-    select_largest,
+    select_largest_per_row,
     select_smallest,
-    threads_for_classes,
 )
 from labelaudit.core.counting import LabelStats, compute_label_stats, round_preserving_row_totals
 from labelaudit.core.ranking import label_quality_scores
@@ -33,9 +32,13 @@ FILTERS = (
     "low_self_confidence",
 )
 
-# Below this many rows in a class, one argsort of all its margin columns beats per-column
-# partitions.
+# Classes of at most this many rows are pruned all together (_prune_small_classes); larger ones
+# class by class, which measured four times faster for classes of 10k rows.
 _SMALL_CLASS_ROWS = 2048
+
+# Margins (rows x other classes) of a large class held at once: about 1 MiB, so a group stays in
+# cache; measured, 1M-element groups were 20% slower at 1M x 100 and no faster at 10M x 10.
+_LARGE_CLASS_GROUP_ELEMENTS = 262_144
 
 
 def prune_count_matrix(
@@ -151,14 +154,18 @@ def _prune_by_noise_rate(
             return None
         rows = rows_of_class[k]
         probs = gather_rows(pred_probs, rows)
+        given = probs[:, [k]]
         flagged = np.zeros(rows.shape[0], dtype=bool)
-        given = probs[:, k]
-        for other in other_classes:
-            flagged[select_largest(probs[:, other] - given, int(counts[other]))] = True
+        # Margins of a group of other classes at a time, one row per class, bounded in size.
+        group = max(1, _LARGE_CLASS_GROUP_ELEMENTS // rows.shape[0])
+        for start in range(0, other_classes.size, group):
+            others = other_classes[start : start + group]
+            margins = np.ascontiguousarray((probs[:, others] - given).T)
+            flagged |= select_largest_per_row(margins, counts[others]).any(axis=0)
         return rows[flagged]
 
-    threads = threads_for_classes(stats.n_examples, stats.n_classes, n_threads)
-    for flagged in map_chunks(one_class, large.tolist(), threads):
+    # Every large class is milliseconds of numpy work, which repays a thread hand-off.
+    for flagged in map_chunks(one_class, large.tolist(), n_threads):
         if flagged is not None:
             mask[flagged] = True
     return mask
