@@ -132,10 +132,9 @@ def select_largest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray
 
     One ``np.partition`` of all rows keeps each row's ``max(counts) + 1`` largest values; a
     second one of that tail gives every row's cut (its count-th largest value) and the value
-    just below it.
-    Where the two differ, the row's selection is ``row >= cut``. Where they are equal, a tie
-    straddles the cut and the row takes the full default argsort, so exact ties are broken as
-    the reference breaks them.
+    just below it. Where the two differ, the row's selection is ``row >= cut``. Where they are
+    equal, a tie straddles the cut and the row takes the full default argsort, so exact ties
+    are broken as the reference breaks them.
     """
     n_rows, n_values = values.shape
     counts = np.asarray(counts, dtype=np.int64)
