@@ -389,9 +389,19 @@ def _table_columns(path: Path) -> list[str]:
         raise InputError(f"{path}: not a readable {kind} file ({_first_line(exc)}).") from exc
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+
+
 def _load_npy(path: Path, *, mmap: bool) -> np.ndarray:
     import numpy as np
 
+    with path.open("rb") as file:
+        magic = file.read(len(_NPY_MAGIC))
+    if magic != _NPY_MAGIC:  # np.load would take any other file for a pickle
+        raise InputError(
+            f"{path}: not a .npy file (it does not start with the .npy header); save arrays "
+            "with numpy.save, or use .parquet / .csv."
+        )
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError as exc:

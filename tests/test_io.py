@@ -77,6 +77,14 @@ def test_read_labels_npy_shapes(tmp_path: Path) -> None:
         io.read_labels(path)
 
 
+@pytest.mark.parametrize("content", [b"", b"bad", b"a,b\n1,2\n"], ids=["empty", "text", "csv"])
+def test_a_file_that_is_not_npy_is_named_as_such(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "p.npy"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=r"p\.npy: not a \.npy file .*numpy\.save"):
+        io.read_probs(path)
+
+
 def test_read_labels_npy_strings_and_pickle(tmp_path: Path) -> None:
     path = tmp_path / "y.npy"
     np.save(path, np.array([b"cat", b"dog"]))
