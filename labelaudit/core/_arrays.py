@@ -1,4 +1,4 @@
-"""Shared array plumbing for the core: input checks, row chunking, exact top-k selection."""
+"""Shared array plumbing for the core: row chunking, threads, exact top-k selection."""
 
 from __future__ import annotations
 
@@ -23,33 +23,6 @@ find the chunk in cache (the passes are memory-bound), large enough to amortise 
 Measured: 10M x 10 and 100k x 1000 are fastest between 4 and 8 MiB."""
 
 T = TypeVar("T")
-
-
-def check_labels_and_probs(labels: np.ndarray, pred_probs: np.ndarray) -> tuple[np.ndarray, int]:
-    """Check shapes and the label range; return labels as a compact integer array and K.
-
-    Values of *pred_probs* are validated at the boundary (``labelaudit.io``), not here: a full
-    pass over tens of millions of rows is too costly to repeat in every core call.
-    """
-    pred_probs_ndim = getattr(pred_probs, "ndim", None)
-    if pred_probs_ndim != 2:
-        raise ValueError(f"pred_probs must be a 2-D (N, K) array, got ndim={pred_probs_ndim}")
-    n_rows, n_classes = pred_probs.shape
-    if pred_probs.dtype not in (np.float32, np.float64):
-        raise ValueError(f"pred_probs must be float32 or float64, got {pred_probs.dtype}")
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.shape[0] != n_rows:
-        raise ValueError(f"labels must be 1-D with {n_rows} entries, got shape {labels.shape}")
-    if n_classes < 2:
-        raise ValueError("pred_probs must have at least 2 columns (classes)")
-    if n_rows == 0:
-        raise ValueError("at least one row is needed")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be integers 0..K-1, got dtype {labels.dtype}")
-    low, high = int(labels.min()), int(labels.max())
-    if low < 0 or high >= n_classes:
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, found {low}..{high}")
-    return labels.astype(compact_int_dtype(n_classes), copy=False), n_classes
 
 
 def compact_int_dtype(n_classes: int) -> np.dtype:

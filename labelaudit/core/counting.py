@@ -16,7 +16,6 @@ from labelaudit.core._arrays import (
     EPS,
     TINY,
     RowsByClass,
-    check_labels_and_probs,
     chunk_rows_for,
     compact_int_dtype,
     default_threads,
@@ -24,6 +23,7 @@ from labelaudit.core._arrays import (
     row_chunks,
     threads_for_classes,
 )
+from labelaudit.core.validation import check_inputs, check_labels_and_probs
 
 __all__ = [
     "LabelStats",
@@ -239,6 +239,7 @@ def compute_label_stats(
     chunk_rows: int | None = None,
     n_threads: int | None = None,
     release_rows: RowRelease | None = None,
+    assume_valid: bool = False,
 ) -> LabelStats:
     """Thresholds, confident joint (raw and calibrated) and per-row facts, in two passes.
 
@@ -256,12 +257,22 @@ def compute_label_stats(
     release_rows : callable, optional
         Called with each row slice once a pass has read it, e.g. to let the operating system
         drop a memory map's pages (peak memory then stays near one chunk of the input).
+    assume_valid : bool
+        Skip the pass that checks every probability (finite, in [0, 1], rows summing to 1);
+        for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
 
     Returns
     -------
     LabelStats
+
+    Raises
+    ------
+    ValueError
+        Wrong shapes or dtypes, labels outside ``0..K-1``, or (unless *assume_valid*) a
+        probability that is NaN, outside [0, 1], or a row that does not sum to 1.
     """
-    labels, n_classes = check_labels_and_probs(labels, pred_probs)
+    check = check_labels_and_probs if assume_valid else check_inputs
+    labels, n_classes = check(labels, pred_probs)
     n_rows = labels.shape[0]
     rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
     chunks = list(row_chunks(n_rows, rows_per_chunk))

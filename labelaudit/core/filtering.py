@@ -10,7 +10,6 @@ import numpy as np
 from labelaudit.core._arrays import (
     TINY,
     RowsByClass,
-    check_labels_and_probs,
     default_threads,
     gather_rows,
     map_chunks,
@@ -19,6 +18,7 @@ from labelaudit.core._arrays import (
 )
 from labelaudit.core.counting import LabelStats, compute_label_stats, round_preserving_row_totals
 from labelaudit.core.ranking import label_quality_scores
+from labelaudit.core.validation import check_inputs, check_labels_and_probs
 
 __all__ = ["FILTERS", "find_label_issues", "prune_count_matrix"]
 
@@ -271,6 +271,7 @@ def find_label_issues(
     stats: LabelStats | None = None,
     chunk_rows: int | None = None,
     n_threads: int | None = None,
+    assume_valid: bool = False,
 ) -> np.ndarray:
     """Boolean mask of the rows whose given label is probably wrong (confident learning).
 
@@ -295,7 +296,10 @@ def find_label_issues(
     num_to_remove_per_class : sequence of K ints, optional
         Number of rows to remove per given class, spread over its noise rates.
     stats : LabelStats, optional
-        Reuse statistics already computed for these inputs.
+        Reuse statistics already computed for these inputs (then already validated).
+    assume_valid : bool
+        Skip the pass that checks every probability (finite, in [0, 1], rows summing to 1);
+        for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
 
     Returns
     -------
@@ -305,9 +309,12 @@ def find_label_issues(
         raise ValueError(f"filter_by must be one of {FILTERS}, got {filter_by!r}")
     if not 0 < frac_noise <= 1:
         raise ValueError(f"frac_noise must be in (0, 1], got {frac_noise}")
-    labels, _ = check_labels_and_probs(labels, pred_probs)
+    check = check_labels_and_probs if assume_valid or stats is not None else check_inputs
+    labels, _ = check(labels, pred_probs)
     if stats is None:
-        stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows, n_threads=n_threads)
+        stats = compute_label_stats(
+            labels, pred_probs, chunk_rows=chunk_rows, n_threads=n_threads, assume_valid=True
+        )
     threads = default_threads() if n_threads is None else n_threads
 
     if filter_by in ("low_self_confidence", "low_normalized_margin"):

@@ -110,6 +110,7 @@ def health_report(
     chunk_rows: int | None = None,
     n_threads: int | None = None,
     release_rows: RowRelease | None = None,
+    assume_valid: bool = False,
 ) -> HealthReport:
     """Label health of a dataset.
 
@@ -127,6 +128,9 @@ def health_report(
         Reuse statistics already computed for these inputs.
     release_rows : callable, optional
         Called with each row slice once it has been read (see ``compute_label_stats``).
+    assume_valid : bool
+        Skip the pass that checks every probability (finite, in [0, 1], rows summing to 1);
+        for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
 
     Returns
     -------
@@ -139,6 +143,7 @@ def health_report(
             chunk_rows=chunk_rows,
             n_threads=n_threads,
             release_rows=release_rows,
+            assume_valid=assume_valid,
         )
     joint = estimate_joint(stats.calibrated_joint)
     noise_matrix, _, _ = noise_matrices(stats.calibrated_joint)

@@ -12,7 +12,6 @@ import numpy as np
 
 from labelaudit.core._arrays import (
     EPS,
-    check_labels_and_probs,
     chunk_rows_for,
     default_threads,
     map_chunks,
@@ -20,6 +19,11 @@ from labelaudit.core._arrays import (
     select_smallest,
 )
 from labelaudit.core.counting import LabelStats, RowRelease, compute_label_stats
+from labelaudit.core.validation import (
+    check_inputs,
+    check_labels_and_probs,
+    check_pred_probs_list,
+)
 
 __all__ = [
     "SCORE_METHODS",
@@ -82,6 +86,7 @@ def label_quality_scores(
     chunk_rows: int | None = None,
     n_threads: int | None = None,
     release_rows: RowRelease | None = None,
+    assume_valid: bool = False,
 ) -> np.ndarray:
     """Label quality score of every row.
 
@@ -101,6 +106,9 @@ def label_quality_scores(
         Reuse statistics already computed for these inputs.
     release_rows : callable, optional
         Called with each row slice once it has been scored (see ``compute_label_stats``).
+    assume_valid : bool
+        Skip the pass that checks every probability (finite, in [0, 1], rows summing to 1);
+        for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
 
     Returns
     -------
@@ -110,14 +118,17 @@ def label_quality_scores(
         raise ValueError(f"method must be one of {SCORE_METHODS}, got {method!r}")
     if adjust_pred_probs and method == "confidence_weighted_entropy":
         raise ValueError("adjust_pred_probs is not defined for confidence_weighted_entropy")
-    labels, n_classes = check_labels_and_probs(labels, pred_probs)
+    check = check_labels_and_probs if assume_valid or stats is not None else check_inputs
+    labels, n_classes = check(labels, pred_probs)
     if method == "self_confidence" and not adjust_pred_probs and stats is not None:
         return stats.self_confidence.astype(np.float64)
 
     thresholds = None
     if adjust_pred_probs:
         if stats is None:
-            stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows)
+            stats = compute_label_stats(
+                labels, pred_probs, chunk_rows=chunk_rows, assume_valid=True
+            )
         thresholds = stats.thresholds
     scorer = _SCORERS[method]
     scores = np.empty(labels.shape[0], dtype=np.float64)
@@ -146,6 +157,7 @@ def ensemble_label_quality_scores(
     adjust_pred_probs: bool = False,
     weight_by: str = "accuracy",
     chunk_rows: int | None = None,
+    assume_valid: bool = False,
 ) -> np.ndarray:
     """Weighted mean of the label quality scores of several models.
 
@@ -154,13 +166,15 @@ def ensemble_label_quality_scores(
     """
     if weight_by not in WEIGHTINGS:
         raise ValueError(f"weight_by must be one of {WEIGHTINGS}, got {weight_by!r}")
+    if not assume_valid:
+        check_pred_probs_list(labels, pred_probs_list)
     if len(pred_probs_list) == 0:
         raise ValueError("pred_probs_list must hold at least one array")
     scores = np.zeros(np.asarray(labels).shape[0], dtype=np.float64)
     weights = []
     member_scores = []
     for pred_probs in pred_probs_list:
-        stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows)
+        stats = compute_label_stats(labels, pred_probs, chunk_rows=chunk_rows, assume_valid=True)
         member_scores.append(
             label_quality_scores(
                 labels,
@@ -197,3 +211,25 @@ def lowest_scores(scores: np.ndarray, count: int) -> np.ndarray:
     """
     selected = select_smallest(np.asarray(scores), count)
     return selected[np.lexsort((selected, scores[selected]))]
+
+
+def mean_pred_probs(
+    pred_probs_list: Sequence[np.ndarray], chunk_rows: int = 1_000_000
+) -> np.ndarray:
+    """Row-wise mean of several ``(N, K)`` probability arrays (an ensemble's probabilities).
+
+    Summed in float64 a chunk of rows at a time; the result is float32 when every input is.
+    A single array is returned as it is (no copy of a memory map).
+    """
+    if len(pred_probs_list) == 1:
+        return pred_probs_list[0]
+    first = pred_probs_list[0]
+    dtype = np.float32 if all(a.dtype == np.float32 for a in pred_probs_list) else np.float64
+    mean = np.empty(first.shape, dtype=dtype)
+    for start in range(0, first.shape[0], chunk_rows):
+        stop = start + chunk_rows
+        total = np.zeros(mean[start:stop].shape, dtype=np.float64)
+        for array in pred_probs_list:
+            total += array[start:stop]
+        mean[start:stop] = total / len(pred_probs_list)
+    return mean
