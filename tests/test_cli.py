@@ -456,8 +456,15 @@ def test_health_json_and_file_equal_the_core(data: Dataset) -> None:
                     "--id-column", "id", "--json", "-o", "health.json")  # fmt: skip
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document == expected_health_document(data, CLASSES)
     assert json.loads(data.path("health.json").read_text()) == document
+    no_gates = {
+        "max_noise_rate": None,
+        "max_class_noise_rate": None,
+        "passed": True,
+        "failures": [],
+    }
+    assert document.pop("checks") == no_gates
+    assert document == expected_health_document(data, CLASSES)
     assert document["health_score"] == pytest.approx(1 - document["noise_rate"])
     assert document["noise_rate"] == pytest.approx(document["n_label_issues"] / N_ROWS)
 
@@ -736,3 +743,25 @@ def test_debug_shows_the_traceback(data: Dataset) -> None:
     assert done.returncode == 2  # --debug adds the traceback; the exit code stays the API's
     assert "Traceback" in done.stderr and "InputError" in done.stderr
     assert done.stderr.rstrip().splitlines()[-1].startswith("Error:")
+
+
+def test_debug_as_root_option_shows_the_traceback_and_keeps_exit_2(data: Dataset) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "labelaudit", "--debug", "health", "--labels", "missing.csv",
+         "--probs", "p.npy"],
+        cwd=data.folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("Error: missing.csv")
+
+
+def test_health_json_reports_failed_gates(data: Dataset) -> None:
+    result = invoke(data.folder, "health", "--labels", "y.npy", "--probs", "p.npy", "--json",
+                    "--max-noise-rate", "0", "--max-class-noise-rate", "0.001")  # fmt: skip
+    assert result.exit_code == 1
+    checks = json.loads(result.stdout)["checks"]
+    assert checks["passed"] is False
+    assert [f["check"] for f in checks["failures"]] == ["max_noise_rate", "max_class_noise_rate"]
+    assert checks["failures"][0]["threshold"] == 0
+    assert checks["failures"][0]["value"] > 0

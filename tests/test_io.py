@@ -12,6 +12,7 @@ import pytest
 
 from labelaudit import io
 from labelaudit.errors import InputError
+from labelaudit.pipeline.clean import clean_table
 
 CLASSES = ["cat", "dog", "bird"]
 
@@ -447,7 +448,7 @@ def data_frame() -> pd.DataFrame:
 
 def test_clean_table_remove_keeps_order_and_dtypes() -> None:
     frame = data_frame()
-    result = io.clean_table(
+    result = clean_table(
         frame,
         np.array([2, 0]),
         action="remove",
@@ -462,7 +463,7 @@ def test_clean_table_remove_keeps_order_and_dtypes() -> None:
 
 def test_clean_table_relabel_sets_predicted_and_counts_real_changes() -> None:
     frame = data_frame()
-    result = io.clean_table(
+    result = clean_table(
         frame,
         np.array([1, 3]),
         action="relabel",
@@ -477,7 +478,7 @@ def test_clean_table_relabel_sets_predicted_and_counts_real_changes() -> None:
 
 def test_clean_table_relabel_keeps_integer_and_categorical_dtypes() -> None:
     frame = pd.DataFrame({"label": np.array([0, 1, 2], dtype=np.int16)})
-    result = io.clean_table(
+    result = clean_table(
         frame,
         np.array([0]),
         action="relabel",
@@ -488,7 +489,7 @@ def test_clean_table_relabel_keeps_integer_and_categorical_dtypes() -> None:
     assert result.table["label"].dtype == np.int16 and result.table["label"].tolist() == [2, 1, 2]
 
     frame = pd.DataFrame({"label": pd.Categorical(["a", "b"])})
-    result = io.clean_table(
+    result = clean_table(
         frame,
         np.array([1]),
         action="relabel",
@@ -502,7 +503,7 @@ def test_clean_table_relabel_keeps_integer_and_categorical_dtypes() -> None:
 
 def test_clean_table_relabel_needs_the_label_column() -> None:
     with pytest.raises(InputError, match=r"no label column 'y' to relabel"):
-        io.clean_table(
+        clean_table(
             data_frame(),
             np.array([0]),
             action="relabel",
@@ -514,7 +515,7 @@ def test_clean_table_relabel_needs_the_label_column() -> None:
 
 def test_clean_table_refuses_issues_of_other_data() -> None:
     with pytest.raises(InputError, match=r"row 1 has label 'b' .* issues file says 'c'"):
-        io.clean_table(
+        clean_table(
             data_frame(),
             np.array([0, 1]),
             action="remove",

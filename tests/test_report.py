@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from labelaudit import report
+from labelaudit.report import documents, terminal
 
 CLASSES = ["cat", "dog", "bird"]
 
@@ -70,7 +70,7 @@ def test_label_rows_columns_and_records() -> None:
         "id_column": "key",
         "is_label_issue": np.array([False, True, False, True]),
     }
-    columns = report.label_rows_columns(np.array([1, 3]), **facts)
+    columns = documents.label_rows_columns(np.array([1, 3]), **facts)
     assert list(columns) == [
         "row",
         "key",
@@ -80,7 +80,7 @@ def test_label_rows_columns_and_records() -> None:
         "is_label_issue",
     ]
     assert columns["label_quality"].dtype == np.float64
-    records = report.label_rows_records(np.array([1, 3]), **facts)
+    records = documents.label_rows_records(np.array([1, 3]), **facts)
     assert records == [
         {
             "row": 1,
@@ -102,7 +102,7 @@ def test_label_rows_columns_and_records() -> None:
 
 
 def test_label_rows_keep_integer_classes_integer() -> None:
-    records = report.label_rows_records(
+    records = documents.label_rows_records(
         np.array([0, 1]),
         classes=[3, 7],
         labels=np.array([1, 0]),
@@ -115,13 +115,13 @@ def test_label_rows_keep_integer_classes_integer() -> None:
 
 
 def test_issues_summary() -> None:
-    assert report.issues_summary(3, 40) == "3 label issues in 40 rows (7.5%)"
-    assert report.issues_summary(1, 1000) == "1 label issue in 1,000 rows (0.1%)"
+    assert documents.issues_summary(3, 40) == "3 label issues in 40 rows (7.5%)"
+    assert documents.issues_summary(1, 1000) == "1 label issue in 1,000 rows (0.1%)"
 
 
 def test_find_issues_document_and_render() -> None:
     top = [{"row": 7, "given_label": "cat", "predicted_label": "dog", "label_quality": 0.01}]
-    document = report.find_issues_document(
+    document = documents.find_issues_document(
         top,
         n_examples=40,
         n_classes=3,
@@ -136,8 +136,8 @@ def test_find_issues_document_and_render() -> None:
     assert document["issues"] == [
         {"row": 7, "given_label": "cat", "predicted_label": "dog", "label_quality": 0.01}
     ]
-    json.loads(report.to_json(document))
-    text = render(report.render_find_issues, document, top)
+    json.loads(documents.to_json(document))
+    text = render(terminal.render_find_issues, document, top)
     assert "4 label issues in 40 rows (10.0%)" in text
     assert "0.0100" in text and "Wrote out.csv" in text
 
@@ -145,19 +145,19 @@ def test_find_issues_document_and_render() -> None:
 def test_tiny_label_quality_is_not_shown_as_zero() -> None:
     top = [{"row": 1, "label_quality": 0.00002}, {"row": 2, "label_quality": 0.5}]
     document = {"n_label_issues": 2, "n_examples": 9, "output": None}
-    text = render(report.render_find_issues, document, top)
+    text = render(terminal.render_find_issues, document, top)
     assert "2.0e-05" in text and "0.5000" in text
 
 
 def test_to_json_handles_numpy_and_non_finite_values() -> None:
-    text = report.to_json(
+    text = documents.to_json(
         {"a": np.int64(2), "b": np.float32(0.5), "c": [np.nan], "d": np.arange(2)}
     )
     assert json.loads(text) == {"a": 2, "b": 0.5, "c": [None], "d": [0, 1]}
 
 
 def test_health_document_has_the_contract_keys_and_class_names() -> None:
-    document = report.health_document(fake_health(), CLASSES)
+    document = documents.health_document(fake_health(), CLASSES)
     assert list(document) == [
         "n_examples",
         "n_classes",
@@ -181,11 +181,11 @@ def test_health_document_has_the_contract_keys_and_class_names() -> None:
     assert document["overlapping_classes"] == [
         {"class_a": "cat", "class_b": "bird", "n_overlapping": 4, "joint_probability": 0.125}
     ]
-    assert json.loads(report.to_json(document)) == document
+    assert json.loads(documents.to_json(document)) == document
 
 
 def test_render_health_shows_panel_tables_and_heatmap() -> None:
-    text = render(report.render_health, fake_health(), CLASSES, top=5)
+    text = render(terminal.render_health, fake_health(), CLASSES, top=5)
     assert "Health score 0.925" in text and "7.5%" in text
     assert "Per class" in text and "bird" in text
     assert "Most overlapping classes (top 1)" in text
@@ -193,21 +193,21 @@ def test_render_health_shows_panel_tables_and_heatmap() -> None:
 
 
 def test_heatmap_is_coloured_on_a_colour_terminal() -> None:
-    coloured = render(report.render_health, fake_health(), CLASSES, top=5, color=True)
-    plain = render(report.render_health, fake_health(), CLASSES, top=5)
+    coloured = render(terminal.render_health, fake_health(), CLASSES, top=5, color=True)
+    plain = render(terminal.render_health, fake_health(), CLASSES, top=5)
     assert "\x1b[" not in plain
     assert "48;2;" in coloured  # 24-bit background colours of the heatmap cells
 
 
 def test_heatmap_is_skipped_for_many_classes() -> None:
     many = [f"c{k}" for k in range(25)]
-    text = render(report.render_health, fake_health(25), many, top=0)
+    text = render(terminal.render_health, fake_health(25), many, top=0)
     assert "Noise matrix not drawn for 25 classes" in text
     assert "Most overlapping" not in text
 
 
 def test_clean_document_counts_per_given_class() -> None:
-    document = report.clean_document(
+    document = documents.clean_document(
         action="remove",
         given=["a", "b", "a", "a"],
         changed=np.array([True, False, False, True]),
@@ -219,21 +219,21 @@ def test_clean_document_counts_per_given_class() -> None:
         {"class": "a", "n_examples": 3, "n_changed": 2},
         {"class": "b", "n_examples": 1, "n_changed": 0},
     ]
-    text = render(report.render_clean, document)
+    text = render(terminal.render_clean, document)
     assert "Removed 2 of 4 rows (50.0%)" in text
 
 
 def test_clean_document_without_given_labels() -> None:
-    document = report.clean_document(
+    document = documents.clean_document(
         action="relabel", given=None, changed=np.array([True, False]), n_flagged=1, output="o.csv"
     )
     assert document["classes"] == [] and document["n_rows_written"] == 2
-    assert "Per given class" not in render(report.render_clean, document)
+    assert "Per given class" not in render(terminal.render_clean, document)
 
 
 def test_score_document() -> None:
     lowest = [{"row": 1, "label_quality": 0.2}]
-    document = report.score_document(
+    document = documents.score_document(
         lowest,
         n_examples=3,
         method="self_confidence",
@@ -243,12 +243,12 @@ def test_score_document() -> None:
     )
     assert document["mean_label_quality"] == pytest.approx(0.5)
     assert document["min_label_quality"] == pytest.approx(0.2)
-    assert "(adjusted)" in render(report.render_score, document, lowest)
+    assert "(adjusted)" in render(terminal.render_score, document, lowest)
 
 
 def test_warn_goes_to_stderr_unless_quiet(capsys) -> None:
-    report.warn("careful", quiet=False)
-    report.warn("hidden", quiet=True)
+    terminal.warn("careful", quiet=False)
+    terminal.warn("hidden", quiet=True)
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "Warning: careful" in captured.err and "hidden" not in captured.err

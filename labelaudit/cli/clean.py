@@ -1,0 +1,122 @@
+"""``labelaudit clean``: a copy of DATA with the label issues removed or relabelled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labelaudit.cli.app import app
+from labelaudit.cli.options import (
+    ClassesOption,
+    CleanAction,
+    DebugOption,
+    FilterBy,
+    FilterByOption,
+    FracNoiseOption,
+    IdColumnOption,
+    JsonOption,
+    LabelColumnOption,
+    MinExamplesOption,
+    NormalizeOption,
+    QuietOption,
+    output_option,
+)
+from labelaudit.cli.output import emit, running
+
+
+@app.command("clean")
+def clean(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATA",
+            help="The dataset (.parquet or .csv): the same rows, in the same order, as the labels.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path, output_option("Where to write the cleaned dataset (.parquet or .csv).")
+    ],
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="Given labels (.parquet, .csv or .npy) (default: DATA's label column).",
+            show_default=False,
+        ),
+    ] = None,
+    probs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--probs",
+            metavar="<path>",
+            help="Out-of-sample probabilities, as for find-issues (repeatable). Not needed with "
+            "--issues.",
+            show_default=False,
+        ),
+    ] = None,
+    issues: Annotated[
+        Path | None,
+        typer.Option(
+            "--issues",
+            help="Reuse a find-issues output (.parquet or .csv) instead of recomputing.",
+            show_default=False,
+        ),
+    ] = None,
+    action: Annotated[
+        CleanAction,
+        typer.Option(
+            "--action",
+            help="remove: drop the flagged rows; relabel: set their label to the predicted class.",
+        ),
+    ] = CleanAction.remove,
+    label_column: LabelColumnOption = None,
+    id_column: IdColumnOption = None,
+    classes: ClassesOption = None,
+    normalize: NormalizeOption = False,
+    filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
+    frac_noise: FracNoiseOption = 1.0,
+    min_examples_per_class: MinExamplesOption = 1,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Write a copy of DATA with the label issues removed or relabelled.
+
+    Example: labelaudit clean data.parquet --probs p.npy -o clean.parquet --action relabel
+    """
+    from labelaudit.errors import InputError
+    from labelaudit.pipeline.audit import AuditSources
+    from labelaudit.pipeline.clean import clean_dataset
+    from labelaudit.report import terminal
+
+    if issues is not None and probs:
+        raise InputError(
+            "--issues and --probs: give one of them (--issues reuses a find-issues output)."
+        )
+    if issues is None and not probs:
+        raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
+    sources = None
+    if probs:
+        labels_path = data if labels is None else labels
+        sources = AuditSources(labels_path, probs, label_column, id_column, classes, normalize)
+    with running("Finding label issues…", quiet=quiet, json_output=json_output):
+        document = clean_dataset(
+            data,
+            output,
+            sources=sources,
+            issues=issues,
+            label_column=label_column,
+            action=action.value,
+            filter_by=filter_by.value,
+            frac_noise=frac_noise,
+            min_examples_per_class=min_examples_per_class,
+        )
+    emit(
+        document,
+        lambda console: terminal.render_clean(console, document),
+        json_output=json_output,
+        quiet=quiet,
+    )

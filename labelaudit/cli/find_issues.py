@@ -1,0 +1,95 @@
+"""``labelaudit find-issues``: the rows whose given label is probably wrong, most likely first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labelaudit.cli.app import app
+from labelaudit.cli.options import (
+    ClassesOption,
+    DebugOption,
+    FilterBy,
+    FilterByOption,
+    FracNoiseOption,
+    IdColumnOption,
+    JsonOption,
+    LabelColumnOption,
+    LabelsOption,
+    MinExamplesOption,
+    NormalizeOption,
+    ProbsOption,
+    QuietOption,
+    RankByOption,
+    ScoreMethod,
+    TopOption,
+    output_option,
+)
+from labelaudit.cli.output import emit, raise_if_failed, running
+
+
+@app.command("find-issues")
+def find_issues(
+    labels: LabelsOption,
+    probs: ProbsOption,
+    label_column: LabelColumnOption = None,
+    id_column: IdColumnOption = None,
+    classes: ClassesOption = None,
+    normalize: NormalizeOption = False,
+    filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
+    rank_by: RankByOption = ScoreMethod.self_confidence,
+    frac_noise: FracNoiseOption = 1.0,
+    min_examples_per_class: MinExamplesOption = 1,
+    output: Annotated[
+        Path | None,
+        output_option("Write the flagged rows (.parquet or .csv), most likely errors first."),
+    ] = None,
+    all_rows: Annotated[
+        bool,
+        typer.Option("--all-rows", help="Write every row, in input order, not just the issues."),
+    ] = False,
+    top: TopOption = 10,
+    fail_above: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-above",
+            min=0.0,
+            max=1.0,
+            help="Exit 1 when the fraction of flagged rows is above this, in [0, 1].",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Find the rows whose given label is probably wrong, most likely errors first.
+
+    Example: labelaudit find-issues --labels y.parquet --probs p.npy -o issues.parquet
+    """
+    from labelaudit.pipeline.audit import AuditSources
+    from labelaudit.pipeline.audit import find_issues as run_find_issues
+    from labelaudit.report import terminal
+
+    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    with running("Finding label issues…", quiet=quiet, json_output=json_output):
+        document, checks = run_find_issues(
+            sources,
+            filter_by=filter_by.value,
+            rank_by=rank_by.value,
+            frac_noise=frac_noise,
+            min_examples_per_class=min_examples_per_class,
+            output=output,
+            all_rows=all_rows,
+            top=top,
+            fail_above=fail_above,
+        )
+    emit(
+        document,
+        lambda console: terminal.render_find_issues(console, document, document["issues"]),
+        json_output=json_output,
+        quiet=quiet,
+    )
+    raise_if_failed(checks)

@@ -1,0 +1,76 @@
+"""``labelaudit score``: the quality of every label, from 1 (surely right) to 0 (surely wrong)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labelaudit.cli.app import app
+from labelaudit.cli.options import (
+    ClassesOption,
+    DebugOption,
+    IdColumnOption,
+    JsonOption,
+    LabelColumnOption,
+    LabelsOption,
+    MethodOption,
+    NormalizeOption,
+    ProbsOption,
+    QuietOption,
+    ScoreMethod,
+    TopOption,
+    output_option,
+)
+from labelaudit.cli.output import emit, running
+
+
+@app.command("score")
+def score(
+    labels: LabelsOption,
+    probs: ProbsOption,
+    label_column: LabelColumnOption = None,
+    id_column: IdColumnOption = None,
+    classes: ClassesOption = None,
+    normalize: NormalizeOption = False,
+    method: MethodOption = ScoreMethod.self_confidence,
+    adjust_pred_probs: Annotated[
+        bool,
+        typer.Option(
+            "--adjust-pred-probs",
+            help="Score probabilities adjusted by the per-class thresholds (not for "
+            "confidence_weighted_entropy).",
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        output_option("Write every row's label quality, in input order (.parquet or .csv)."),
+    ] = None,
+    top: TopOption = 10,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Score the quality of every label (1 = surely right, 0 = surely wrong).
+
+    Example: labelaudit score --labels y.parquet --probs p.npy -o scores.parquet
+    """
+    from labelaudit.pipeline.audit import AuditSources, score_labels
+    from labelaudit.report import terminal
+
+    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    with running("Scoring labels…", quiet=quiet, json_output=json_output):
+        document = score_labels(
+            sources,
+            method=method.value,
+            adjust_pred_probs=adjust_pred_probs,
+            output=output,
+            top=top,
+        )
+    emit(
+        document,
+        lambda console: terminal.render_score(console, document, document["lowest"]),
+        json_output=json_output,
+        quiet=quiet,
+    )

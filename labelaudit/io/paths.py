@@ -1,0 +1,122 @@
+"""Paths: input checks, output checks and atomic writes.
+
+Every output goes through :func:`atomic_path`: written to a temporary file beside the target and
+renamed onto it only when complete, so a failed or interrupted run leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from labelaudit.errors import InputError
+
+
+def suffix_of(path: Path) -> str:
+    """Lower-case file extension, with ``.pq`` treated as ``.parquet``."""
+    suffix = path.suffix.lower()
+    return ".parquet" if suffix == ".pq" else suffix
+
+
+def check_readable(path: Path) -> Path:
+    """Raise a clear error when *path* is missing, a folder, or unreadable."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file. Check the path.")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file.")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: cannot be read (permission denied).")
+    return path
+
+
+def check_suffix(path: Path, allowed: Sequence[str], what: str) -> str:
+    """Return *path*'s suffix or raise when it is not one of *allowed* (``what`` names the use)."""
+    suffix = suffix_of(path)
+    if suffix not in allowed:
+        raise InputError(
+            f"{path}: unsupported {what} file type '{path.suffix or '(none)'}'; "
+            f"use {', '.join(allowed)}."
+        )
+    return suffix
+
+
+def check_output_path(path: Path, allowed: Sequence[str], option: str = "-o/--output") -> Path:
+    """Check an output path's extension and folder before any work is done."""
+    suffix = suffix_of(path)
+    if suffix not in allowed:
+        raise InputError(
+            f"{option} {path}: unsupported output type '{path.suffix or '(none)'}'; "
+            f"use {' or '.join(allowed)}."
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{option} {path}: the folder {folder} does not exist.")
+    if path.is_dir():
+        raise InputError(f"{option} {path}: is a folder; give a file name.")
+    return path
+
+
+def refuse_overwrite(output: Path, inputs: Sequence[Path]) -> None:
+    """Raise when *output* is one of *inputs* (the same file, whatever the spelling)."""
+    out = output.resolve()
+    for source in inputs:
+        if source.exists() and output.exists() and os.path.samefile(source, output):
+            raise InputError(f"{output}: is also an input; choose another output path.")
+        if source.resolve() == out:
+            raise InputError(f"{output}: is also an input; choose another output path.")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path in *path*'s folder; rename it onto *path* only on success.
+
+    A failed write leaves neither a partial output nor the temporary file behind.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{path}: the folder {folder} does not exist.")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        # mkstemp creates the file 0600; give the output the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write *text* atomically (UTF-8)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_npy(array: Any, path: Path) -> None:
+    """Write a numpy array atomically as ``.npy``."""
+    import numpy as np
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, array)
+
+
+def check_output(
+    path: Path, allowed: Sequence[str], inputs: Sequence[Path] = (), option: str = "-o/--output"
+) -> Path:
+    """Every check of an output path, before any work is done: type, folder, not an input."""
+    check_output_path(path, allowed, option)
+    refuse_overwrite(path, inputs)
+    return path

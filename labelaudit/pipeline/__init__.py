@@ -1,0 +1,11 @@
+"""The use cases between the CLI and the library (DESIGN.md section 2).
+
+- :mod:`~labelaudit.pipeline.audit`: find-issues, score and health;
+- :mod:`~labelaudit.pipeline.clean`: clean (remove or relabel the issues in a copy of DATA);
+- :mod:`~labelaudit.pipeline.predict`: out-of-fold probabilities;
+- :mod:`~labelaudit.pipeline.checks`: the gates (``--fail-above``, ``--max-noise-rate`` ...).
+
+Each takes paths and options, reads through :mod:`labelaudit.io`, computes with
+:mod:`labelaudit.core`, writes its outputs and returns JSON-ready documents
+(:mod:`labelaudit.report.documents`). Nothing here prints.
+"""

@@ -1,0 +1,276 @@
+"""The audit use cases: find-issues, score and health, from input paths to result documents.
+
+Each function checks its output path first (a bad ``-o`` fails before any work), loads and
+validates the inputs through :mod:`labelaudit.io` once, runs the core with ``assume_valid=True``,
+writes its output, and returns JSON-ready documents for the CLI (or any caller) to render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labelaudit.pipeline.checks import CheckResult, flagged_fraction_check, health_checks
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from labelaudit.core.counting import LabelStats
+    from labelaudit.core.health import HealthReport
+    from labelaudit.io.inputs import AuditInputs
+
+LABEL_COLUMNS = ("given_label", "predicted_label")
+"""Output columns with few distinct values (dictionary-encoded in Parquet)."""
+
+
+@dataclass(frozen=True)
+class AuditSources:
+    """Where the labels and probabilities come from, and how to read them."""
+
+    labels: Path
+    probs: Sequence[Path]
+    label_column: str | None = None
+    id_column: str | None = None
+    classes: str | None = None
+    normalize: bool = False
+
+    def paths(self) -> list[Path]:
+        """Every input path (an output must be none of them)."""
+        return [self.labels, *self.probs]
+
+    def load(self, *, release_pages: bool = True) -> AuditInputs:
+        """Read, validate and class-map the inputs (see :func:`labelaudit.io.load_audit_inputs`)."""
+        from labelaudit.io.inputs import load_audit_inputs
+
+        return load_audit_inputs(
+            self.labels,
+            self.probs,
+            label_column=self.label_column,
+            id_column=self.id_column,
+            classes=self.classes,
+            normalize=self.normalize,
+            release_pages=release_pages,
+        )
+
+
+def flag_issues(
+    inputs: AuditInputs, *, filter_by: str, frac_noise: float, min_examples_per_class: int
+) -> tuple[LabelStats, np.ndarray]:
+    """The core's statistics and its issue mask for validated inputs (find-issues, clean)."""
+    from labelaudit.core.counting import compute_label_stats
+    from labelaudit.core.filtering import find_label_issues
+
+    stats = compute_label_stats(inputs.labels, inputs.pred_probs, assume_valid=True)
+    is_issue = find_label_issues(
+        inputs.labels,
+        inputs.pred_probs,
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        min_examples_per_class=min_examples_per_class,
+        stats=stats,
+    )
+    return stats, is_issue
+
+
+def quality_scores(
+    inputs: AuditInputs, stats: LabelStats | None, *, method: str, adjust_pred_probs: bool
+) -> np.ndarray:
+    """Label quality of every row: the single model's, or the accuracy-weighted ensemble's."""
+    from labelaudit.core.ranking import ensemble_label_quality_scores, label_quality_scores
+    from labelaudit.io.npy import page_releaser
+
+    if len(inputs.pred_probs_list) > 1:
+        return ensemble_label_quality_scores(
+            inputs.labels,
+            inputs.pred_probs_list,
+            method=method,
+            adjust_pred_probs=adjust_pred_probs,
+            weight_by="accuracy",
+            assume_valid=True,
+        )
+    if method == "self_confidence" and not adjust_pred_probs and stats is not None:
+        # p[n, y[n]] in the input dtype: no float64 copy of N scores, and ties rank exactly as
+        # they do when the same float32 scores are sorted.
+        return stats.self_confidence
+    return label_quality_scores(
+        inputs.labels,
+        inputs.pred_probs,
+        method=method,
+        adjust_pred_probs=adjust_pred_probs,
+        stats=stats,
+        release_rows=page_releaser(inputs.pred_probs),
+        assume_valid=True,
+    )
+
+
+def _row_facts(inputs: AuditInputs, predicted: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    """What the result rows are built from (no probabilities: the inputs can then be dropped)."""
+    return {
+        "classes": inputs.classes,
+        "labels": inputs.labels,
+        "predicted": predicted,
+        "scores": scores,
+        "ids": inputs.ids,
+        "id_column": inputs.id_column,
+    }
+
+
+def find_issues(
+    sources: AuditSources,
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    rank_by: str = "self_confidence",
+    frac_noise: float = 1.0,
+    min_examples_per_class: int = 1,
+    output: Path | None = None,
+    all_rows: bool = False,
+    top: int = 10,
+    fail_above: float | None = None,
+) -> tuple[dict[str, Any], CheckResult]:
+    """Flag the label issues, rank them, write ``output``; the document and the gate's result.
+
+    The document's ``issues`` are the *top* most likely errors (lowest *rank_by* score first).
+    """
+    from labelaudit.core.ranking import order_label_issues
+    from labelaudit.io.paths import check_output
+    from labelaudit.io.tables import TABLE_SUFFIXES, write_rows
+    from labelaudit.report import documents
+
+    if output is not None:
+        check_output(output, TABLE_SUFFIXES, sources.paths())
+    inputs = sources.load(release_pages=False)  # pruning re-reads every row
+    stats, is_issue = flag_issues(
+        inputs,
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        min_examples_per_class=min_examples_per_class,
+    )
+    scores = quality_scores(inputs, stats, method=rank_by, adjust_pred_probs=False)
+    ranked = order_label_issues(is_issue, scores)
+    n_examples, n_classes = inputs.n_examples, inputs.n_classes
+    row_facts = _row_facts(inputs, stats.predicted_labels, scores)
+    # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
+    # keeps peak memory near one copy of the input.
+    del inputs, stats
+    if output is not None:
+        write_rows(
+            output,
+            n_examples if all_rows else ranked,
+            lambda rows: documents.label_rows_columns(rows, is_label_issue=is_issue, **row_facts),
+            dictionary_columns=LABEL_COLUMNS,
+        )
+    checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
+    document = documents.find_issues_document(
+        documents.label_rows_records(ranked[:top], **row_facts),
+        n_examples=n_examples,
+        n_classes=n_classes,
+        n_label_issues=int(ranked.shape[0]),
+        filter_by=filter_by,
+        rank_by=rank_by,
+        output=None if output is None else str(output),
+        fail_above=fail_above,
+    )
+    return document, checks
+
+
+def score_labels(
+    sources: AuditSources,
+    *,
+    method: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+    output: Path | None = None,
+    top: int = 10,
+) -> dict[str, Any]:
+    """Score every label, write ``output`` (every row, input order); the ``score`` document."""
+    from labelaudit.core.counting import compute_label_stats, predicted_labels
+    from labelaudit.core.ranking import lowest_scores
+    from labelaudit.errors import InputError
+    from labelaudit.io.npy import page_releaser
+    from labelaudit.io.paths import check_output
+    from labelaudit.io.tables import TABLE_SUFFIXES, write_rows
+    from labelaudit.report import documents
+
+    if adjust_pred_probs and method == "confidence_weighted_entropy":
+        raise InputError(
+            "--adjust-pred-probs cannot be combined with --method confidence_weighted_entropy."
+        )
+    if output is not None:
+        check_output(output, TABLE_SUFFIXES, sources.paths())
+    inputs = sources.load()
+    # The thresholds (and so the confident-joint pass) are only needed to adjust the probs.
+    stats = None
+    if adjust_pred_probs:
+        stats = compute_label_stats(inputs.labels, inputs.pred_probs, assume_valid=True)
+    scores = quality_scores(inputs, stats, method=method, adjust_pred_probs=adjust_pred_probs)
+    if stats is not None:
+        predicted = stats.predicted_labels
+    else:
+        release = page_releaser(inputs.pred_probs)
+        predicted = predicted_labels(inputs.pred_probs, release_rows=release)
+    n_examples = inputs.n_examples
+    row_facts = _row_facts(inputs, predicted, scores)
+    del inputs, stats  # unmaps a memory-mapped --probs file before the output is built
+    if output is not None:
+        write_rows(
+            output,
+            n_examples,
+            lambda rows: documents.label_rows_columns(rows, **row_facts),
+            dictionary_columns=LABEL_COLUMNS,
+        )
+    return documents.score_document(
+        documents.label_rows_records(lowest_scores(scores, top), **row_facts),
+        n_examples=n_examples,
+        method=method,
+        adjust_pred_probs=adjust_pred_probs,
+        scores=scores,
+        output=None if output is None else str(output),
+    )
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """health's result: the core's report, the classes, the document and the gates' result."""
+
+    report: HealthReport
+    classes: list[Any]
+    document: dict[str, Any]
+    checks: CheckResult
+
+
+def health(
+    sources: AuditSources,
+    *,
+    output: Path | None = None,
+    max_noise_rate: float | None = None,
+    max_class_noise_rate: float | None = None,
+) -> HealthResult:
+    """The dataset's label health; writes the JSON document to ``output`` when given."""
+    from labelaudit.core.health import health_report
+    from labelaudit.io.npy import page_releaser
+    from labelaudit.io.paths import check_output, write_text
+    from labelaudit.report import documents
+
+    if output is not None:
+        check_output(output, (".json",), sources.paths())
+    inputs = sources.load()
+    report = health_report(
+        inputs.labels,
+        inputs.pred_probs,
+        release_rows=page_releaser(inputs.pred_probs),
+        assume_valid=True,
+    )
+    classes = inputs.classes
+    del inputs
+    document = documents.health_document(report, classes)
+    checks = health_checks(
+        document["noise_rate"],
+        [(c["class"], c["label_noise"]) for c in document["classes"]],
+        max_noise_rate=max_noise_rate,
+        max_class_noise_rate=max_class_noise_rate,
+    )
+    document["checks"] = checks.document()
+    if output is not None:
+        write_text(documents.to_json(document) + "\n", output)
+    return HealthResult(report=report, classes=classes, document=document, checks=checks)
