@@ -1,4 +1,7 @@
-"""Shared array plumbing for the core: row chunking, threads, exact top-k selection."""
+"""Shared array plumbing for the core: row chunking, threads, exact top-k selection.
+
+Why the chunking and the selections are exact: docs/exactness.md, sections 2, 4 and 5.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from typing import TypeVar
 import numpy as np
 
 EPS = 1e-6
-"""Float comparisons and clipping (ALGORITHMS.md)."""
+"""Float comparisons and clipping (docs/algorithms.md, section 1)."""
 
 TINY = 1e-100
-"""Guard for divisions (ALGORITHMS.md)."""
+"""Guard for divisions (docs/algorithms.md, section 1)."""
 
 BLOCK_ROWS = 256
 """Chunk sizes are rounded up to a multiple of this many rows."""

@@ -1,5 +1,6 @@
 """Confident-learning counts: thresholds, the confident joint, calibration, the joint, noise
-matrices and the number of label issues (ALGORITHMS.md sections 1-4).
+matrices and the number of label issues (docs/algorithms.md, sections 2-6; section numbers
+below are that file's).
 
 All statistics that need the (N, K) probabilities are gathered in two chunked passes over the
 rows, in the input's own dtype, so a memory-mapped float32 file is never copied to float64.
@@ -54,11 +55,11 @@ class LabelStats:
     class_counts : ndarray of shape (K,)
         ``n_k``, rows labelled k.
     thresholds : ndarray of shape (K,)
-        Per-class thresholds ``t`` (section 1).
+        Per-class thresholds ``t`` (section 2).
     confident_joint : ndarray of shape (K, K)
-        Uncalibrated confident joint ``C`` with its diagonal raised to at least 1 (section 2).
+        Uncalibrated confident joint ``C`` with its diagonal raised to at least 1 (section 3).
     calibrated_joint : ndarray of shape (K, K)
-        Calibrated confident joint, integer, rows summing to the class counts (section 3).
+        Calibrated confident joint, integer, rows summing to the class counts (section 4).
     off_diagonal : ndarray of shape (N,), bool
         Rows counted in ``C`` whose guessed true label differs from the given one.
     given_label_is_top : ndarray of shape (N,), bool
@@ -69,7 +70,7 @@ class LabelStats:
     self_confidence : ndarray of shape (N,)
         ``p[n, y[n]]`` in the input dtype.
     num_label_issues : int
-        Off-diagonal rows that survive the reduce step (section 4).
+        Off-diagonal rows that survive the reduce step (section 6).
     """
 
     n_examples: int
@@ -86,14 +87,14 @@ class LabelStats:
     num_label_issues: int
 
     def reduce(self, mask: np.ndarray) -> np.ndarray:
-        """Reduce step (section 4): drop rows whose given label is the argmax with ``EPS`` added."""
+        """Reduce step (section 6): drop rows whose given label is the argmax with ``EPS`` added."""
         return mask & ~self.given_label_is_top
 
 
 def per_class_thresholds(
     labels: np.ndarray, self_confidence: np.ndarray, n_classes: int, n_threads: int = 1
 ) -> np.ndarray:
-    """Per-class thresholds ``t[k]``: mean self-confidence of the rows labelled k (section 1).
+    """Per-class thresholds ``t[k]``: mean self-confidence of the rows labelled k (section 2).
 
     The mean is numpy's (pairwise summation) in the input dtype, over the class's values in row
     order, as the reference computes it; a float32 mean differs from a float64 one in the last
@@ -250,7 +251,8 @@ def compute_label_stats(
     pred_probs : ndarray of shape (N, K), float32 or float64
         Out-of-sample predicted probabilities; may be a read-only ``np.memmap``.
     chunk_rows : int, optional
-        Rows per chunk (rounded up to a multiple of 4096); default about 32 MiB of input.
+        Rows per chunk, rounded up to a multiple of ``BLOCK_ROWS`` (256); default about
+        ``DEFAULT_CHUNK_BYTES`` (4 MiB) of probabilities (see ``chunk_rows_for``).
         Results do not depend on it.
     n_threads : int, optional
         Threads for the chunked passes (default: up to 2).
@@ -359,7 +361,7 @@ def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
 
 
 def calibrate_confident_joint(confident_joint: np.ndarray, class_counts: np.ndarray) -> np.ndarray:
-    """Calibrated confident joint (section 3).
+    """Calibrated confident joint (section 4).
 
     Each row is scaled to sum to its class count, the matrix to sum to N, then rounded to
     integers preserving the row totals.

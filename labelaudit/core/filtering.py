@@ -1,4 +1,7 @@
-"""find_label_issues and its seven filters (ALGORITHMS.md section 5)."""
+"""find_label_issues and its seven filters (docs/algorithms.md, sections 7-9).
+
+Why the pruning kernels give exactly the reference's rows: docs/exactness.md, section 5.
+"""
 
 from __future__ import annotations
 
@@ -294,7 +297,10 @@ def find_label_issues(
     min_examples_per_class : int
         Keep at least this many rows per class; classes this small flag nothing.
     num_to_remove_per_class : sequence of K ints, optional
-        Number of rows to remove per given class, spread over its noise rates.
+        Replaces the estimated counts: entry k is spread over row k of ``M`` (true class k).
+        With ``prune_by_class`` it is the number of rows flagged in given class k (before the
+        reduce step); with ``prune_by_noise_rate`` / ``both`` it counts rows suggested to be
+        class k, taken from the other given classes (docs/algorithms.md, section 9).
     stats : LabelStats, optional
         Reuse statistics already computed for these inputs (then already validated).
     assume_valid : bool

@@ -1,4 +1,7 @@
-"""Dataset label health: per-class quality, overlapping classes, noise rate (ALGORITHMS.md s7)."""
+"""Dataset label health: per-class quality, overlapping classes, noise rate.
+
+The formulas and the three counts users see: docs/algorithms.md, sections 12-13.
+"""
 
 from __future__ import annotations
 
@@ -114,9 +117,9 @@ def health_report(
 ) -> HealthReport:
     """Label health of a dataset.
 
-    ``noise_rate = num_label_issues / N`` (section 4's estimate), ``health_score = 1 -
-    noise_rate``; per class, label noise ``(rowsum_k(Q) - Q[k, k]) / rowsum_k(Q)`` and its inverse
-    over the column; overlapping pairs by ``Q[a, b] + Q[b, a]``.
+    ``noise_rate = num_label_issues / N`` (the estimate of docs/algorithms.md, section 6),
+    ``health_score = 1 - noise_rate``; per class, label noise ``(rowsum_k(Q) - Q[k, k]) /
+    rowsum_k(Q)`` and its inverse over the column; overlapping pairs by ``Q[a, b] + Q[b, a]``.
 
     Parameters
     ----------

@@ -1,4 +1,5 @@
-"""Label quality scores, their ensembles, and the ordering of issues (ALGORITHMS.md section 6).
+"""Label quality scores, their ensembles, and the ordering of issues (docs/algorithms.md,
+sections 10-11).
 
 Scores lie in [0, 1]; higher means the given label is more likely correct. They are computed
 per chunk of rows in the input's dtype and returned as float64.
