@@ -66,11 +66,40 @@ def threads_for_classes(n_rows: int, n_classes: int, n_threads: int) -> int:
     return n_threads if n_rows >= 20_000 * n_classes else 1
 
 
-def default_threads() -> int:
-    """Worker threads for chunked passes (at most 2: memory bandwidth is the limit beyond)."""
+def default_threads(n_threads: int | None = None) -> int:
+    """Worker threads for chunked passes: *n_threads* when given, else at most 2 (memory
+    bandwidth is the limit beyond)."""
     import os
 
+    if n_threads is not None:
+        return n_threads
     return max(1, min(2, os.cpu_count() or 1))
+
+
+def map_row_chunks(
+    function: Callable[[slice], T],
+    chunks: list[slice],
+    n_threads: int,
+    release_rows: Callable[[slice], None] | None = None,
+) -> list[T]:
+    """:func:`map_chunks` over row chunks, releasing each chunk's rows once it has been read.
+
+    With *release_rows* (e.g. to drop a memory map's pages), every row is released once more at
+    the end: reading a chunk can map a few neighbouring, already released pages back in (the
+    kernel maps cached pages around a fault), so per-chunk releases alone leave stragglers.
+    """
+    if release_rows is None:
+        return map_chunks(function, chunks, n_threads)
+
+    def read_then_release(chunk: slice) -> T:
+        result = function(chunk)
+        release_rows(chunk)
+        return result
+
+    results = map_chunks(read_then_release, chunks, n_threads)
+    if chunks:
+        release_rows(slice(0, chunks[-1].stop))
+    return results
 
 
 # Up to this many classes, each class's rows are found by a scan of the labels (inside

@@ -21,6 +21,7 @@ from labelaudit.core._arrays import (
     compact_int_dtype,
     default_threads,
     map_chunks,
+    map_row_chunks,
     row_chunks,
     threads_for_classes,
 )
@@ -122,16 +123,6 @@ def _confident_cutoffs(thresholds: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return (thresholds - EPS).astype(dtype)
 
 
-def _release_all(release_rows: RowRelease | None, n_rows: int) -> None:
-    """After a pass, release every row once more.
-
-    Reading a chunk can map a few neighbouring, already released pages back in (the kernel maps
-    cached pages around a fault), so per-chunk releases alone leave stragglers.
-    """
-    if release_rows is not None:
-        release_rows(slice(0, n_rows))
-
-
 def _flat_positions(columns: np.ndarray, n_classes: int) -> np.ndarray:
     """Positions of ``(row, columns[row])`` in a C-contiguous (rows, n_classes) chunk, flattened.
 
@@ -157,10 +148,8 @@ def _self_confidence_pass(
         probs = np.ascontiguousarray(pred_probs[chunk])
         positions = _flat_positions(labels[chunk], n_classes)
         self_confidence[chunk] = probs.reshape(-1)[positions]
-        if release_rows is not None:
-            release_rows(chunk)
 
-    map_chunks(one_chunk, chunks, n_threads)
+    map_row_chunks(one_chunk, chunks, n_threads, release_rows)
     return self_confidence
 
 
@@ -217,11 +206,9 @@ def _confident_joint_pass(
             tied_probs[np.arange(tied.size), chunk_labels[tied]] = bumped[tied]
             is_top[tied] = tied_probs.argmax(axis=1) == chunk_labels[tied]
         given_label_is_top[chunk] = is_top
-        if release_rows is not None:
-            release_rows(chunk)
         return counts
 
-    counts = map_chunks(one_chunk, chunks, n_threads)
+    counts = map_row_chunks(one_chunk, chunks, n_threads, release_rows)
     joint_counts = np.zeros(n_classes * n_classes, dtype=np.int64)
     for chunk_counts in counts:
         if isinstance(chunk_counts, tuple):
@@ -278,16 +265,14 @@ def compute_label_stats(
     n_rows = labels.shape[0]
     rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
     chunks = list(row_chunks(n_rows, rows_per_chunk))
-    threads = default_threads() if n_threads is None else n_threads
+    threads = default_threads(n_threads)
 
     class_counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
     self_confidence = _self_confidence_pass(labels, pred_probs, chunks, threads, release_rows)
-    _release_all(release_rows, n_rows)
     thresholds = per_class_thresholds(labels, self_confidence, n_classes, threads)
     joint_counts, off_diagonal, given_label_is_top, predicted_labels = _confident_joint_pass(
         labels, pred_probs, self_confidence, thresholds, chunks, threads, release_rows
     )
-    _release_all(release_rows, n_rows)
     confident_joint = joint_counts
     diagonal = np.diag_indices(n_classes)
     confident_joint[diagonal] = np.maximum(confident_joint[diagonal], 1)
@@ -324,12 +309,9 @@ def predicted_labels(
 
     def one_chunk(chunk: slice) -> None:
         predicted[chunk] = np.asarray(pred_probs[chunk]).argmax(axis=1)
-        if release_rows is not None:
-            release_rows(chunk)
 
     chunks = list(row_chunks(n_rows, rows_per_chunk))
-    map_chunks(one_chunk, chunks, default_threads() if n_threads is None else n_threads)
-    _release_all(release_rows, n_rows)
+    map_row_chunks(one_chunk, chunks, default_threads(n_threads), release_rows)
     return predicted
 
 

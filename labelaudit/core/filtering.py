@@ -321,7 +321,7 @@ def find_label_issues(
         stats = compute_label_stats(
             labels, pred_probs, chunk_rows=chunk_rows, n_threads=n_threads, assume_valid=True
         )
-    threads = default_threads() if n_threads is None else n_threads
+    threads = default_threads(n_threads)
 
     if filter_by in ("low_self_confidence", "low_normalized_margin"):
         scores = label_quality_scores(

@@ -15,7 +15,7 @@ from labelaudit.core._arrays import (
     EPS,
     chunk_rows_for,
     default_threads,
-    map_chunks,
+    map_row_chunks,
     row_chunks,
     select_smallest,
 )
@@ -140,13 +140,9 @@ def label_quality_scores(
         if thresholds is not None:
             probs = _adjust(probs, thresholds)
         scores[chunk] = scorer(probs, labels[chunk])
-        if release_rows is not None:
-            release_rows(chunk)
 
     chunks = list(row_chunks(labels.shape[0], rows_per_chunk))
-    map_chunks(one_chunk, chunks, default_threads() if n_threads is None else n_threads)
-    if release_rows is not None:
-        release_rows(slice(0, labels.shape[0]))  # stragglers mapped back in around faults
+    map_row_chunks(one_chunk, chunks, default_threads(n_threads), release_rows)
     return scores
 
 
