@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv test run bench lint format clean
+.PHONY: venv test run bench lint format dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,5 +31,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix labelaudit tests benchmarks sample_data
 	$(BIN)/ruff format labelaudit tests benchmarks sample_data
 
+# The sdist, then the wheel built from the unpacked sdist (python -m build's default), so a file
+# missing from the sdist fails here and no stale build/ file reaches the wheel. `build` comes with
+# the test extra.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache
