@@ -16,11 +16,12 @@ __all__ = ["CommonIssue", "MultilabelClassHealth", "MultilabelHealth", "multilab
 class MultilabelClassHealth:
     """Label health of one class, from the rows its binary filter flags.
 
-    ``n_label_issues``: flagged rows where the tag was given (probably absent);
-    ``n_inverse_label_issues``: flagged rows where it was absent (probably present). As in the
-    reference, ``label_noise`` and ``inverse_label_noise`` are these counts over all N rows
-    (not over the rows with the tag, and not from the confident joint), and ``label_quality =
-    1 - label_noise``. ``n_examples`` is the number of rows with the tag (an extra column).
+    ``label_noise``: rows flagged where the tag was given (probably absent), over all N rows
+    (not over the rows with the tag, and not from the confident joint); ``inverse_label_noise``:
+    rows flagged where the tag was absent (probably present), over N; ``label_quality = 1 -
+    label_noise``. As in the reference, ``n_label_issues = trunc(label_noise * N)`` and
+    ``n_inverse_label_issues = trunc(inverse_label_noise * N)``, which can be one less than
+    the flagged count. ``n_examples`` is the number of rows with the tag (an extra column).
     """
 
     class_index: int
@@ -121,13 +122,17 @@ def multilabel_health(labels: np.ndarray, pred_probs: np.ndarray) -> MultilabelH
     label_noise = flagged_given / n_rows
     inverse_noise = flagged_absent / n_rows
     quality = 1 - label_noise
+    # The reference turns the fractions back into counts by truncation: 54 / 1500 * 1500 is
+    # 53.99999999999999, reported as 53 issues beside a label noise of 54 / 1500.
+    n_label_issues_k = (label_noise * n_rows).astype(np.int64)
+    n_inverse_k = (inverse_noise * n_rows).astype(np.int64)
     positives = np.count_nonzero(labels, axis=0)
     classes = [
         MultilabelClassHealth(
             class_index=int(k),
             n_examples=int(positives[k]),
-            n_label_issues=int(flagged_given[k]),
-            n_inverse_label_issues=int(flagged_absent[k]),
+            n_label_issues=int(n_label_issues_k[k]),
+            n_inverse_label_issues=int(n_inverse_k[k]),
             label_noise=float(label_noise[k]),
             inverse_label_noise=float(inverse_noise[k]),
             label_quality=float(quality[k]),
