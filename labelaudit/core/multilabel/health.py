@@ -66,7 +66,9 @@ def _descending_order(values: np.ndarray) -> np.ndarray:
     return reversed_positions[np.argsort(values[::-1])][::-1]
 
 
-def _common_issues(flagged_given: np.ndarray, flagged_absent: np.ndarray, n_rows: int):
+def _common_issues(
+    flagged_given: np.ndarray, flagged_absent: np.ndarray, n_rows: int
+) -> tuple[list[CommonIssue], np.ndarray]:
     """Common-issue rows (class k tag given, then absent, for every k), largest first."""
     n_classes = flagged_given.shape[0]
     counts = np.column_stack((flagged_given, flagged_absent)).reshape(-1)
