@@ -370,6 +370,7 @@ def read_test(
     class FEATURES does not have (naming the first such row).
     """
     import numpy as np
+    import pandas as pd
 
     from labelaudit import io
     from labelaudit.predict import encode_labels, select_features
@@ -389,7 +390,14 @@ def read_test(
     selected = select_features(
         frame, label_column=label_column, text_columns=text_columns, drop_columns=drop_columns
     )
-    codes, classes = encode_labels(selected.labels)
+    missing = np.flatnonzero(selected.labels.isna().to_numpy())
+    if missing.size:
+        raise InputError(f"{path}: label column '{label_column}' is empty at row {missing[0]}.")
+    # Encoded together with FEATURES' labels, so a class has the same name in both (and a TEST
+    # of a single class is fine); only TEST's part is kept.
+    both = pd.concat([train.selected.labels, selected.labels], ignore_index=True)
+    codes, classes = encode_labels(both)
+    codes = codes[len(train.selected.labels) :]
     lookup = {name: k for k, name in enumerate(train.classes)}
     unknown = [name for name in classes if name not in lookup]
     if unknown:

@@ -39,9 +39,15 @@ def logistic_regression(seed: int = 0):
 def three_classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """180 rows, 4 numeric features, labels 0..2 that are all correct (the known truth)."""
     X, y = make_classification(
-        n_samples=180, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
-        n_clusters_per_class=1, class_sep=1.5, random_state=1,
-    )  # fmt: skip
+        n_samples=180,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        class_sep=1.5,
+        random_state=1,
+    )
     frame = pd.DataFrame(X, columns=FEATURES).assign(label=y)
     path = tmp_path_factory.mktemp("evaluate") / "three.csv"
     frame.to_csv(path, index=False)
@@ -102,9 +108,12 @@ def test_a_perfect_model_without_noise_flags_nothing(tmp_path: Path) -> None:
     assert entry["accuracy"] == 1.0
     for result in entry["filters"]:
         assert result == {
-            "filter_by": result["filter_by"], "n_flagged": 0, "precision": None,
-            "recall": None, "f1": None,
-        }  # fmt: skip
+            "filter_by": result["filter_by"],
+            "n_flagged": 0,
+            "precision": None,
+            "recall": None,
+            "f1": None,
+        }
     for result in entry["scores"]:
         assert result["auroc"] is result["auprc"] is result["lift_at_k"] is None
 
@@ -157,9 +166,13 @@ def test_clean_fits_all_remove_and_relabel_as_scikit_learn_does(three_classes, t
     train.to_csv(tmp_path / "train.csv", index=False)
     test.to_csv(tmp_path / "test.csv", index=False)
     document = evaluate_clean(
-        tmp_path / "train.csv", tmp_path / "test.csv", label_column="label", folds=3,
-        inject_noise_rate=0.2, n_bootstrap=200,
-    )  # fmt: skip
+        tmp_path / "train.csv",
+        tmp_path / "test.csv",
+        label_column="label",
+        folds=3,
+        inject_noise_rate=0.2,
+        n_bootstrap=200,
+    )
     noisy = injected(train, 0.2, 0.4, seed=0)
     splitter = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
     probs = cross_val_predict(
