@@ -145,19 +145,24 @@ def test_several_models_give_one_entry_each_and_the_ensemble(three_classes) -> N
 
 @pytest.fixture(scope="module")
 def breast_cancer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("evaluate") / "breast_cancer.csv"
-    load_breast_cancer(as_frame=True).frame.to_csv(path, index=False)
+    """scikit-learn's breast-cancer data as the README writes it (cancer.csv)."""
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.rename(columns={"target": "diagnosis"})
+    frame["diagnosis"] = data.target_names[frame["diagnosis"]]
+    path = tmp_path_factory.mktemp("evaluate") / "cancer.csv"
+    frame.to_csv(path, index=False)
     return path
 
 
 def test_breast_cancer_default_filter_does_not_regress(breast_cancer: Path) -> None:
-    """README: 20% noise, sparsity 0.4, logistic regression, seed 0 gave precision 0.841 and
-    recall 0.629 for prune_by_noise_rate (107 flagged, 143 flipped)."""
-    document = evaluate_noise(breast_cancer, label_column="target")
+    """README: 20% noise, sparsity 0.4, logistic regression, seed 0 flip 85 labels; the default
+    filter flagged 63 with precision 0.746 and recall 0.553."""
+    document = evaluate_noise(breast_cancer, label_column="diagnosis")
+    assert document["n_flipped"] == 85
     default = document["models"][0]["filters"][0]
     assert default["filter_by"] == "prune_by_noise_rate"
-    assert default["precision"] >= 0.80
-    assert default["recall"] >= 0.58
+    assert default["precision"] >= 0.70
+    assert default["recall"] >= 0.50
 
 
 def test_clean_fits_all_remove_and_relabel_as_scikit_learn_does(three_classes, tmp_path) -> None:
