@@ -345,7 +345,8 @@ def _scored_variants(
     test_x, test_y = test
     variants, reference = [], None
     for name, rows, labels in training:
-        test_probs = fit_and_predict(model, table, rows, labels, test_x)
+        what = "all rows" if name == "all" else f"the rows {name} gives"
+        test_probs = fit_and_predict(model, table, rows, labels, test_x, what)
         steps.advance(f"Fitting on the {name} rows")
         metrics, per_row = holdout_metrics(test_probs, test_y, resamples)
         entry = {"name": name, "n_train": int(rows.shape[0]), **metrics}
@@ -444,12 +445,18 @@ def _training_variants(
 
 
 def fit_and_predict(
-    model: Any, table: LabelledTable, rows: np.ndarray, labels: np.ndarray, test_x: pd.DataFrame
+    model: Any,
+    table: LabelledTable,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    test_x: pd.DataFrame,
+    name: str = "the training rows",
 ) -> np.ndarray:
     """Fit ``predict``'s preprocessing and *model* on *rows*; TEST's (n, K) probabilities.
 
     Preprocessing is chosen from the training rows' columns, as in cross-validation; a class
-    missing from the training rows gets probability 0. Fit warnings become Python warnings.
+    missing from the training rows gets probability 0. Fit warnings become Python warnings; a
+    failed fit an :class:`InputError` that names the rows (*name*).
     """
     import numpy as np
     from sklearn.base import clone
@@ -472,8 +479,11 @@ def fit_and_predict(
     pipeline = Pipeline([("features", preprocessor), ("model", clone(model))])
     with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
         warnings.simplefilter("always")
-        pipeline.fit(train_x, labels)
-        probs = np.asarray(pipeline.predict_proba(test_prepared), dtype=np.float64)
+        try:
+            pipeline.fit(train_x, labels)
+            probs = np.asarray(pipeline.predict_proba(test_prepared), dtype=np.float64)
+        except (ValueError, TypeError) as exc:  # e.g. cleaning left a single class
+            raise InputError(f"fitting the model on {name} failed: {first_line(exc)}") from exc
     for message in dict.fromkeys(f"{w.category.__name__}: {first_line(w.message)}" for w in caught):
         warnings.warn(message, stacklevel=2)
     full = np.zeros((len(test_x), len(table.classes)), dtype=np.float64)

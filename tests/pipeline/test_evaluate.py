@@ -20,7 +20,9 @@ from sklearn.preprocessing import StandardScaler
 
 from labelaudit.core import FILTERS
 from labelaudit.core.noise import flip_labels, noise_matrix
-from labelaudit.pipeline.evaluate import evaluate_clean, evaluate_noise
+from labelaudit.errors import InputError
+from labelaudit.pipeline.evaluate import evaluate_clean, evaluate_noise, fit_and_predict
+from labelaudit.pipeline.evaluation import read_labelled
 from labelaudit.report.documents import plain
 
 FEATURES = ["f1", "f2", "f3", "f4"]
@@ -202,4 +204,14 @@ def test_clean_fits_all_remove_and_relabel_as_scikit_learn_does(three_classes, t
         assert variant["n_label_errors"] == np.sum(labels[keep] != truth)
         assert variant["accuracy_diff"] == pytest.approx(
             variant["accuracy"] - document["variants"][0]["accuracy"]
+        )
+
+
+def test_a_fit_on_a_single_class_is_an_input_error(three_classes) -> None:
+    table = read_labelled(three_classes, label_column="label", folds=3)
+    rows = np.flatnonzero(table.codes == 0)
+    test_x = table.selected.features.iloc[:5]
+    with pytest.raises(InputError, match="fitting the model on the rows remove gives failed"):
+        fit_and_predict(
+            LogisticRegression(), table, rows, table.codes[rows], test_x, "the rows remove gives"
         )
