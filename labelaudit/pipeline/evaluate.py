@@ -288,7 +288,7 @@ def evaluate_clean(
     test_x, test_y = read_test(test, table, drop_columns=drop_columns, **options)
     given, is_flipped = table.codes, None
     if inject_noise_rate is not None:
-        given, _ = inject_noise(table, inject_noise_rate, sparsity, seed, folds)
+        given, _ = inject_noise(table, inject_noise_rate, sparsity, seed, folds, "--inject-noise")
         is_flipped = given != table.codes
     steps = Steps(on_progress, folds + 3)
     probs, _ = out_of_fold(

@@ -77,9 +77,18 @@ def read_labelled(
 
 
 def inject_noise(
-    table: LabelledTable, noise_rate: float, sparsity: float, seed: int, folds: int
+    table: LabelledTable,
+    noise_rate: float,
+    sparsity: float,
+    seed: int,
+    folds: int,
+    option: str = "--noise-rate",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Noisy labels drawn with ``default_rng(seed)``, and the noise matrix behind them."""
+    """Noisy labels drawn with ``default_rng(seed)``, and the noise matrix behind them.
+
+    Raises :class:`InputError` when no such matrix exists or when the noise leaves a class
+    with fewer rows than *folds* (the fix names *option*, the noise rate's option).
+    """
     import numpy as np
 
     from labelaudit.core.noise import flip_labels, noise_matrix
@@ -95,7 +104,7 @@ def inject_noise(
     try:
         check_class_sizes(counts, table.classes, folds)
     except InputError as exc:
-        raise InputError(f"after the injected noise, {exc} Or lower --noise-rate.") from exc
+        raise InputError(f"after the injected noise, {exc} Or lower {option}.") from exc
     return noisy, matrix
 
 
@@ -157,7 +166,7 @@ class Steps:
 
 
 def mean_number(values: Sequence[float]) -> float | int:
-    """The mean of *values*: an int when it is one (always for a single value)."""
+    """The mean of *values*: an int when it is a whole number (so one repeat's counts stay ints)."""
     import numpy as np
 
     mean = float(np.mean(values))
