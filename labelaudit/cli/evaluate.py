@@ -1,0 +1,192 @@
+"""``labelaudit evaluate noise|clean``: does the audit work on this data, and does cleaning help?"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labelaudit.cli.app import app
+from labelaudit.cli.options import DebugOption, FilterBy, JsonOption, QuietOption
+from labelaudit.cli.output import emit, running
+
+evaluate_app = typer.Typer(
+    name="evaluate",
+    help="Measure the audit on this data (injected noise) and whether cleaning helps a model.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(evaluate_app, name="evaluate")
+
+MODEL_HELP = (
+    "logistic_regression, random_forest, extra_trees, hist_gradient_boosting, knn, naive_bayes, "
+    "mlp, or an importable classifier such as sklearn.svm.SVC."
+)
+
+FeaturesArgument = Annotated[
+    Path,
+    typer.Argument(
+        help="Feature table (.parquet or .csv) that also holds the label column.",
+        show_default=False,
+    ),
+]
+LabelColumn = Annotated[
+    str, typer.Option("--label-column", help="Column with the labels.", show_default=False)
+]
+ModelParams = Annotated[
+    str | None,
+    typer.Option("--model-params", help="Model parameters as a JSON object, e.g. '{\"C\": 0.5}'."),
+]
+Sparsity = Annotated[
+    float,
+    typer.Option(
+        "--sparsity", help="Fraction of the off-diagonal noise rates that are zero, in [0, 1]."
+    ),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Seed for the noise, the folds and the model.")]
+Folds = Annotated[int, typer.Option("--folds", help="Stratified cross-validation folds.")]
+TextColumns = Annotated[
+    list[str] | None,
+    typer.Option("--text-column", help="Free-text column to TF-IDF encode (repeatable)."),
+]
+DropColumns = Annotated[
+    list[str] | None,
+    typer.Option("--drop-column", help="Column to leave out of the features (repeatable)."),
+]
+
+
+@contextlib.contextmanager
+def _working(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A fit progress bar on stderr (unless *quiet*), and the run's warnings printed after it.
+
+    The bar takes the place of running()'s spinner (two live displays cannot share stderr), so
+    running() is asked for its warnings only.
+    """
+    from labelaudit.report import evaluate_view
+
+    with (
+        evaluate_view.fit_progress(enabled=not quiet) as on_progress,
+        running("", quiet=quiet, json_output=True),
+    ):
+        yield on_progress
+
+
+@evaluate_app.command("noise")
+def noise(
+    features: FeaturesArgument,
+    label_column: LabelColumn,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help=f"{MODEL_HELP} Repeat for several (and their ensemble)."),
+    ] = None,
+    model_params: ModelParams = None,
+    noise_rate: Annotated[
+        float,
+        typer.Option("--noise-rate", help="Fraction of labels flipped, in [0, 1): trace K(1 - R)."),
+    ] = 0.2,
+    sparsity: Sparsity = 0.4,
+    seed: Seed = 0,
+    folds: Folds = 5,
+    repeats: Annotated[
+        int, typer.Option("--repeats", help="Runs with seeds SEED, SEED+1, ...; mean and spread.")
+    ] = 1,
+    text_column: TextColumns = None,
+    drop_column: DropColumns = None,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Flip labels with a known noise matrix; how well does each filter and score find them?
+
+    Example: labelaudit evaluate noise data.csv --label-column label --noise-rate 0.2
+    """
+    from labelaudit.pipeline.evaluate import evaluate_noise
+    from labelaudit.report import evaluate_view
+
+    with _working(quiet) as on_progress:
+        document = evaluate_noise(
+            features,
+            label_column=label_column,
+            models=model or ["logistic_regression"],
+            model_params=model_params,
+            noise_rate=noise_rate,
+            sparsity=sparsity,
+            seed=seed,
+            folds=folds,
+            repeats=repeats,
+            text_columns=text_column or (),
+            drop_columns=drop_column or (),
+            on_progress=on_progress,
+        )
+    emit(
+        document,
+        lambda console: evaluate_view.render_noise(console, document),
+        json_output=json_output,
+        quiet=quiet,
+    )
+
+
+@evaluate_app.command("clean")
+def clean(
+    features: FeaturesArgument,
+    label_column: LabelColumn,
+    test: Annotated[
+        Path,
+        typer.Option(
+            "--test", help="Held-out table with the same columns and classes.", show_default=False
+        ),
+    ],
+    model: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "logistic_regression",
+    model_params: ModelParams = None,
+    filter_by: Annotated[
+        FilterBy, typer.Option("--filter-by", help="How label issues are selected.")
+    ] = FilterBy.prune_by_noise_rate,
+    inject_noise: Annotated[
+        float | None,
+        typer.Option(
+            "--inject-noise",
+            help="First flip this fraction of FEATURES' labels, in [0, 1) (known noise).",
+            show_default=False,
+        ),
+    ] = None,
+    sparsity: Sparsity = 0.4,
+    seed: Seed = 0,
+    folds: Folds = 5,
+    text_column: TextColumns = None,
+    drop_column: DropColumns = None,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Fit on all rows, on the rows clean keeps, on relabelled rows; compare on TEST.
+
+    Example: labelaudit evaluate clean train.csv --label-column label --test test.csv
+    """
+    from labelaudit.pipeline.evaluate import evaluate_clean
+    from labelaudit.report import evaluate_view
+
+    with _working(quiet) as on_progress:
+        document = evaluate_clean(
+            features,
+            test,
+            label_column=label_column,
+            model=model,
+            model_params=model_params,
+            seed=seed,
+            folds=folds,
+            filter_by=filter_by.value,
+            inject_noise_rate=inject_noise,
+            sparsity=sparsity,
+            text_columns=text_column or (),
+            drop_columns=drop_column or (),
+            on_progress=on_progress,
+        )
+    emit(
+        document,
+        lambda console: evaluate_view.render_clean(console, document),
+        json_output=json_output,
+        quiet=quiet,
+    )
