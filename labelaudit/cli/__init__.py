@@ -7,7 +7,7 @@ pyarrow, scikit-learn) are imported inside the commands that need them, so that
 ``labelaudit --help`` stays fast in shell pipelines.
 """
 
-from labelaudit.cli import clean, find_issues, health, predict, score  # noqa: F401 - registers
+from labelaudit.cli import clean, find_issues, health, predict, report, score  # noqa: F401
 from labelaudit.cli.app import app
 from labelaudit.cli.options import CleanAction, FilterBy, ScoreMethod
 
