@@ -1,8 +1,9 @@
 """Checks of the extra outputs (the HTML report, JUnit XML, Markdown), before any work is done.
 
-:func:`~labelaudit.io.paths.check_output` checks the type, the folder and that the output is not
-an input; :func:`probe_writable` adds what permission bits cannot tell (root ignores them, a
-read-only file system does not show in them) by creating a file where the atomic write will.
+:func:`~labelaudit.io.paths.check_output_path` checks the type and the folder, and
+:func:`~labelaudit.io.paths.refuse_overwrite` that the output is not an input;
+:func:`probe_writable` adds what permission bits cannot tell (root ignores them, a read-only
+file system does not show in them) by creating a file where the atomic write will.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from labelaudit.errors import InputError
-from labelaudit.io.paths import check_output, refuse_overwrite
+from labelaudit.io.paths import check_output_path, refuse_overwrite
 
 
 def probe_writable(path: Path, option: str = "-o/--output") -> None:
@@ -39,16 +40,19 @@ def probe_writable(path: Path, option: str = "-o/--output") -> None:
 def check_writable_output(
     path: Path, allowed: Sequence[str] | None, inputs: Sequence[Path], option: str
 ) -> Path:
-    """Every check of an output path: type (unless *allowed* is None), folder, not an input,
-    writable."""
+    """Every check of an output path, each message naming *option*: type (unless *allowed* is
+    None), folder, not an input, writable."""
     if allowed is not None:
-        check_output(path, allowed, inputs, option)
+        check_output_path(path, allowed, option)
     else:
         folder = path.parent if str(path.parent) else Path(".")
         if not folder.is_dir():
             raise InputError(f"{option} {path}: the folder {folder} does not exist.")
         if path.is_dir():
             raise InputError(f"{option} {path}: is a folder; give a file name.")
+    try:
         refuse_overwrite(path, inputs)
+    except InputError as exc:
+        raise InputError(f"{option} {exc}") from exc
     probe_writable(path, option)
     return path
