@@ -24,6 +24,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 MISSING_EXTRA = "the report needs the 'report' extra: pip install 'labelaudit[report]'"
 MAX_DATA_COLUMNS = 6
 """DATA columns shown as table columns; more go into a collapsible list in each row."""
+MAX_CLASS_ROWS = 200
+"""Classes listed in the per-class table (lowest label quality first); the rest are counted."""
 
 
 def require_report_extra() -> None:
@@ -64,6 +66,7 @@ def render_report(document: dict[str, Any]) -> str:
         doc=document,
         charts={name: _trusted(value) for name, value in svg.items()},
         max_data_columns=MAX_DATA_COLUMNS,
+        max_class_rows=MAX_CLASS_ROWS,
     )
 
 
