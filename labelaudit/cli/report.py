@@ -56,11 +56,10 @@ def report(
 ) -> None:
     """Write an HTML report: health, classes, noise matrix, and the flagged rows with DATA.
 
-    The page is one file with its styles and charts inline: it opens offline, prints, and can be
-    sent to a colleague. Needs the 'report' extra (pip install 'labelaudit[report]').
+    One file with its styles and charts inline: it opens offline, prints, and can be sent on.
+    Needs the 'report' extra: pip install 'labelaudit\\[report]'.
 
-    Example: labelaudit report --labels y.csv --probs p.parquet --data y.csv --text-column text
-    -o report.html
+    Example: labelaudit report --labels y.csv --probs p.parquet --data y.csv -o report.html
     """
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.report import IssueOptions

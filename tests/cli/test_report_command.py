@@ -176,6 +176,20 @@ def test_report_numbers_match_find_issues_and_health(files: Files) -> None:
     assert document["health"]["classes"][0]["class"] == health["classes"][0]["class"]
 
 
+def test_top_0_lists_no_rows_and_says_so(files: Files) -> None:
+    output = files.folder / "r.html"
+    result = invoke(files.args("--top", "0", "--quiet", "-o", output))
+    assert result.exit_code == 0 and result.stdout == ""
+    html = output.read_text(encoding="utf-8")
+    assert "No rows listed (--top 0)." in html and 'id="issues-table"' not in html
+
+
+def test_help_names_the_extra() -> None:
+    result = invoke(["report", "--help"])
+    assert result.exit_code == 0
+    assert "pip install 'labelaudit[report]'" in result.stdout
+
+
 # --- bad input: exit 2, one Error: line, no report ---------------------------------------------
 
 
