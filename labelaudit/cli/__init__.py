@@ -13,6 +13,7 @@ from labelaudit.cli import (  # noqa: F401 - registers
     find_issues,
     health,
     predict,
+    report,
     score,
 )
 from labelaudit.cli.app import app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +18,10 @@ from labelaudit.cli.options import (
     FracNoiseOption,
     IdColumnOption,
     JsonOption,
+    JunitXmlOption,
     LabelColumnOption,
     LabelsOption,
+    MarkdownOption,
     MinExamplesOption,
     NormalizeOption,
     ProbsOption,
@@ -61,6 +65,8 @@ def find_issues(
             show_default=False,
         ),
     ] = None,
+    junit_xml: JunitXmlOption = None,
+    markdown: MarkdownOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -71,9 +77,13 @@ def find_issues(
     """
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.audit import find_issues as run_find_issues
+    from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
     sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    ci_outputs = CiOutputs(junit_xml, markdown)
+    ci_outputs.check(sources.paths(), [output])
+    started = time.perf_counter()
     with running("Finding label issues…", quiet=quiet, json_output=json_output):
         document, checks = run_find_issues(
             sources,
@@ -86,6 +96,9 @@ def find_issues(
             top=top,
             fail_above=fail_above,
         )
+    ci_outputs.write(
+        "find-issues", document, checks, argv=sys.argv, seconds=time.perf_counter() - started
+    )
     emit(
         document,
         lambda console: terminal.render_find_issues(console, document, document["issues"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +15,10 @@ from labelaudit.cli.options import (
     DebugOption,
     IdColumnOption,
     JsonOption,
+    JunitXmlOption,
     LabelColumnOption,
     LabelsOption,
+    MarkdownOption,
     NormalizeOption,
     ProbsOption,
     QuietOption,
@@ -55,6 +59,8 @@ def health(
         Path | None, output_option("Also write the JSON report to this .json file.")
     ] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Overlapping class pairs shown.")] = 10,
+    junit_xml: JunitXmlOption = None,
+    markdown: MarkdownOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -65,9 +71,13 @@ def health(
     """
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.audit import health as run_health
+    from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
     sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    ci_outputs = CiOutputs(junit_xml, markdown)
+    ci_outputs.check(sources.paths(), [output])
+    started = time.perf_counter()
     with running("Estimating label health…", quiet=quiet, json_output=json_output):
         result = run_health(
             sources,
@@ -75,6 +85,13 @@ def health(
             max_noise_rate=max_noise_rate,
             max_class_noise_rate=max_class_noise_rate,
         )
+    ci_outputs.write(
+        "health",
+        result.document,
+        result.checks,
+        argv=sys.argv,
+        seconds=time.perf_counter() - started,
+    )
     emit(
         result.document,
         lambda console: terminal.render_health(console, result.report, result.classes, top=top),

@@ -142,3 +142,42 @@ RankByOption = Annotated[
     ScoreMethod, typer.Option("--rank-by", help="Label quality score used to rank issues.")
 ]
 MethodOption = Annotated[ScoreMethod, typer.Option("--method", help="Label quality score.")]
+
+
+# --- reports (issue 13) -----------------------------------------------------------------------
+
+JunitXmlOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--junit-xml",
+        help="Also write the checks as JUnit XML (one test case per gate and per class), for "
+        "CI test reporters; written even when a check fails.",
+        show_default=False,
+    ),
+]
+MarkdownOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--markdown",
+        help="Also write a short Markdown summary (e.g. to $GITHUB_STEP_SUMMARY); written even "
+        "when a check fails.",
+        show_default=False,
+    ),
+]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="The dataset (.parquet or .csv), one row per label in the same order: its columns "
+        "are shown beside the flagged rows.",
+        show_default=False,
+    ),
+]
+TextColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--text-column",
+        help="A column of --data shown in full beside each flagged row.",
+        show_default=False,
+    ),
+]

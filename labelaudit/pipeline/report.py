@@ -1,0 +1,355 @@
+"""The report use case: one audit of the inputs, as a document for people, written as HTML.
+
+It reuses the audit's steps (:func:`~labelaudit.pipeline.audit.flag_issues` and
+:func:`~labelaudit.pipeline.audit.quality_scores`, the core's health report on the same
+statistics) on inputs loaded once, so its numbers are find-issues' and health's numbers. The
+document is JSON-ready; :mod:`labelaudit.report.html` renders it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labelaudit import __version__
+from labelaudit.errors import InputError
+from labelaudit.pipeline.audit import AuditSources, flag_issues, quality_scores
+from labelaudit.pipeline.ci import command_line
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from labelaudit.core.counting import LabelStats
+    from labelaudit.core.health import HealthReport
+    from labelaudit.io.data import DataColumns
+    from labelaudit.io.inputs import AuditInputs
+
+HTML_SUFFIXES = (".html", ".htm")
+MAX_HEATMAP_CLASSES = 20
+"""Above this many classes the heatmap shows the classes of the largest confusions only."""
+MAX_HISTOGRAMS = 20
+"""Label-quality histograms drawn (the classes with the lowest label quality first)."""
+MAX_PAIRS = 12
+"""Confusions and overlapping class pairs listed."""
+N_BINS = 20
+
+
+@dataclass(frozen=True)
+class IssueOptions:
+    """find-issues' selection and ranking options (the report flags the same rows)."""
+
+    filter_by: str = "prune_by_noise_rate"
+    rank_by: str = "self_confidence"
+    frac_noise: float = 1.0
+    min_examples_per_class: int = 1
+
+
+@dataclass(frozen=True)
+class _Audit:
+    """What one pass over the inputs found."""
+
+    stats: LabelStats
+    is_issue: np.ndarray
+    scores: np.ndarray
+    ranked: np.ndarray
+    health: HealthReport
+
+
+def report(
+    sources: AuditSources,
+    *,
+    output: Path,
+    data: Path | None = None,
+    text_column: str | None = None,
+    top: int = 50,
+    options: IssueOptions | None = None,
+    argv: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Audit the inputs and write the HTML report to *output*; the report document.
+
+    Every path is checked before any work (the output's type, that its folder is writable and
+    that it is not an input; DATA's id and text columns), and the file is written atomically.
+
+    Parameters
+    ----------
+    data
+        The dataset, one row per label in the same order: its columns are shown beside the top
+        flagged rows. With ``sources.id_column``, DATA's ids must equal the labels'.
+    text_column
+        A column of DATA shown in full (needs *data*).
+    top
+        Flagged rows listed (most likely errors first).
+    argv
+        The command line, shown in the report (``sys.argv``).
+    """
+    from labelaudit.io.paths import write_text
+    from labelaudit.report import html
+
+    html.require_report_extra()
+    data_columns = _check_paths(sources, output, data, text_column)
+    options = options or IssueOptions()
+    inputs = sources.load(release_pages=False)  # pruning re-reads every row
+    audit = _run_audit(inputs, options)
+    document = report_document(inputs, audit, options, top=top, argv=argv)
+    document["inputs"] = {
+        "labels": str(sources.labels),
+        "probs": [str(path) for path in sources.probs],
+        "data": None if data is None else str(data),
+    }
+    document["issues"] = _issue_rows(inputs, audit, top, data_columns)
+    text = html.render_report(document)
+    write_text(text, output)
+    return document
+
+
+def _check_paths(
+    sources: AuditSources, output: Path, data: Path | None, text_column: str | None
+) -> DataColumns | None:
+    """Every check that needs no audit: the output, DATA and its columns."""
+    from labelaudit.io.data import check_data
+    from labelaudit.io.outputs import check_writable_output
+
+    inputs = [*sources.paths(), *([data] if data is not None else [])]
+    check_writable_output(output, HTML_SUFFIXES, inputs, "-o/--output")
+    if data is None:
+        if text_column is not None:
+            raise InputError("--text-column: needs --data (the table that has the column).")
+        return None
+    return check_data(data, id_column=sources.id_column, text_column=text_column)
+
+
+def _run_audit(inputs: AuditInputs, options: IssueOptions) -> _Audit:
+    """find-issues' flagged rows and ranking, and health, from one pass of statistics."""
+    from labelaudit.core.health import health_report
+    from labelaudit.core.ranking import order_label_issues
+
+    stats, is_issue = flag_issues(
+        inputs,
+        filter_by=options.filter_by,
+        frac_noise=options.frac_noise,
+        min_examples_per_class=options.min_examples_per_class,
+    )
+    scores = quality_scores(inputs, stats, method=options.rank_by, adjust_pred_probs=False)
+    health = health_report(inputs.labels, inputs.pred_probs, stats=stats, assume_valid=True)
+    return _Audit(stats, is_issue, scores, order_label_issues(is_issue, scores), health)
+
+
+def report_document(
+    inputs: AuditInputs, audit: _Audit, options: IssueOptions, *, top: int, argv: Sequence[str]
+) -> dict[str, Any]:
+    """The report's numbers (all but the rows and input paths), JSON-ready."""
+    import numpy as np
+
+    from labelaudit.report import documents
+
+    health = documents.health_document(audit.health, inputs.classes)
+    health["overlapping_classes"] = [
+        pair for pair in health["overlapping_classes"][:MAX_PAIRS] if pair["n_overlapping"] > 0
+    ]
+    labels = inputs.labels
+    n_classes = inputs.n_classes
+    flagged = np.bincount(labels[audit.is_issue], minlength=n_classes)
+    quality_sum = np.bincount(labels, weights=audit.scores, minlength=n_classes)
+    for row in health["classes"]:
+        k = inputs.classes.index(row["class"])
+        row["n_flagged"] = int(flagged[k])
+        row["mean_label_quality"] = float(quality_sum[k] / max(row["n_examples"], 1))
+    return documents.plain(
+        {
+            "labelaudit_version": __version__,
+            "command": command_line(argv),
+            "argv": list(argv),
+            "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "options": {**vars(options), "top": top},
+            "health": health,
+            "counts": counts_document(health, int(audit.ranked.shape[0]), options),
+            "model": model_document(inputs, audit.stats),
+            "noise_matrix": noise_matrix_document(audit.health, inputs.classes),
+            "quality_histograms": histograms_document(inputs, audit, health["classes"]),
+        }
+    )
+
+
+def counts_document(
+    health: dict[str, Any], n_flagged: int, options: IssueOptions
+) -> list[dict[str, Any]]:
+    """The three numbers of label issues, each named and explained."""
+    n_examples = health["n_examples"]
+    per_class_sum = sum(row["n_label_issues"] for row in health["classes"])
+    return [
+        {
+            "name": "flagged rows",
+            "value": n_flagged,
+            "fraction": n_flagged / n_examples,
+            "explanation": "Rows find-issues flags with these options (--filter-by "
+            f"{options.filter_by}, --frac-noise {options.frac_noise:g}, "
+            f"--min-examples-per-class {options.min_examples_per_class}): the rows listed "
+            "below and written by find-issues -o.",
+        },
+        {
+            "name": "estimated label issues",
+            "value": health["n_label_issues"],
+            "fraction": health["noise_rate"],
+            "explanation": "Confident learning's estimate of the number of wrong labels (the "
+            "off-diagonal rows of the confident joint, less rows whose given label is the "
+            "most likely class). The noise rate is this number over all rows.",
+        },
+        {
+            "name": "sum of per-class issues",
+            "value": per_class_sum,
+            "fraction": per_class_sum / n_examples,
+            "explanation": "The per-class table's estimated issues added up: each class's "
+            "off-diagonal share of the calibrated joint, rounded. Unlike the estimate above, it "
+            "keeps the rows whose given label is the most likely class, so it is usually larger.",
+        },
+    ]
+
+
+def model_document(inputs: AuditInputs, stats: LabelStats) -> dict[str, Any]:
+    """The model's accuracy on the given labels (argmax == given) and the majority baseline."""
+    import numpy as np
+
+    accuracy = float(np.mean(stats.predicted_labels == inputs.labels))
+    counts = np.asarray(stats.class_counts)
+    majority = int(np.argmax(counts))
+    baseline = float(counts[majority] / counts.sum())
+    # "Clearly above": the model closes at least a quarter of the gap between the baseline and
+    # perfect accuracy. Below that, many flagged rows are the model's own mistakes.
+    clearly_above = accuracy - baseline >= 0.25 * (1 - baseline)
+    return {
+        "accuracy": accuracy,
+        "baseline_accuracy": baseline,
+        "majority_class": inputs.classes[majority],
+        "clearly_above_baseline": bool(clearly_above),
+    }
+
+
+def noise_matrix_document(health: HealthReport, classes: Sequence[Any]) -> dict[str, Any]:
+    """The noise matrix to draw and the largest confusions (estimated rows, largest first).
+
+    With more than :data:`MAX_HEATMAP_CLASSES` classes, the matrix drawn is that of the classes
+    in the largest confusions, in class order.
+    """
+    import numpy as np
+
+    n_classes = len(classes)
+    confusions = top_confusions(health.joint, max(MAX_PAIRS, MAX_HEATMAP_CLASSES))
+    shown = list(range(n_classes))
+    if n_classes > MAX_HEATMAP_CLASSES:
+        picked: list[int] = []
+        for given, true, _ in confusions:
+            picked.extend(k for k in (given, true) if k not in picked)
+        shown = sorted(picked[:MAX_HEATMAP_CLASSES]) or [0, 1]
+    matrix = np.asarray(health.noise_matrix)[np.ix_(shown, shown)]
+    n_examples = health.n_examples
+    return {
+        "n_classes": n_classes,
+        "all_classes": n_classes <= MAX_HEATMAP_CLASSES,
+        "classes": [classes[k] for k in shown],
+        "matrix": matrix.tolist(),
+        "top_confusions": [
+            {
+                "given": classes[given],
+                "true": classes[true],
+                "n_examples": round(joint * n_examples),
+                "noise_rate": float(health.noise_matrix[given, true]),
+            }
+            for given, true, joint in confusions[:MAX_PAIRS]
+            if round(joint * n_examples) > 0
+        ],
+    }
+
+
+def top_confusions(joint: np.ndarray, n: int, block_cells: int = 1 << 22) -> list[tuple]:
+    """The *n* largest off-diagonal cells of *joint*: ``(given, true, value)``, largest first.
+
+    Scans blocks of rows, so a K = 20,000 joint needs no second K x K array.
+    """
+    import numpy as np
+
+    n_classes = joint.shape[0]
+    rows_per_block = max(1, block_cells // max(n_classes, 1))
+    best: list[tuple[int, int, float]] = []
+    for start in range(0, n_classes, rows_per_block):
+        block = np.array(joint[start : start + rows_per_block], dtype=np.float64)
+        rows = np.arange(block.shape[0])
+        block[rows, rows + start] = -np.inf
+        flat = block.ravel()
+        take = min(n, flat.size)
+        candidates = np.argpartition(-flat, take - 1)[:take]
+        best.extend(
+            (int(start + c // n_classes), int(c % n_classes), float(flat[c]))
+            for c in candidates
+            if np.isfinite(flat[c])
+        )
+        best = sorted(best, key=lambda item: (-item[2], item[0], item[1]))[:n]
+    return best
+
+
+def histograms_document(
+    inputs: AuditInputs, audit: _Audit, class_rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Label-quality histograms (kept and flagged rows) of the classes of lowest label quality."""
+    import numpy as np
+
+    n_classes = inputs.n_classes
+    bins = np.clip((np.asarray(audit.scores) * N_BINS).astype(np.int64), 0, N_BINS - 1)
+    cells = inputs.labels.astype(np.int64) * N_BINS + bins
+    size = n_classes * N_BINS
+    flagged = np.bincount(cells[audit.is_issue], minlength=size).reshape(n_classes, N_BINS)
+    every = np.bincount(cells, minlength=size).reshape(n_classes, N_BINS)
+    shown = [inputs.classes.index(row["class"]) for row in class_rows[:MAX_HISTOGRAMS]]
+    return {
+        "edges": np.linspace(0.0, 1.0, N_BINS + 1).tolist(),
+        "n_classes": n_classes,
+        "classes": [
+            {
+                "class": inputs.classes[k],
+                "kept": (every[k] - flagged[k]).tolist(),
+                "flagged": flagged[k].tolist(),
+            }
+            for k in shown
+        ],
+    }
+
+
+def _issue_rows(
+    inputs: AuditInputs, audit: _Audit, top: int, data_columns: DataColumns | None
+) -> dict[str, Any]:
+    """The top flagged rows, with DATA's columns when given."""
+    from labelaudit.io.data import read_data_rows
+    from labelaudit.report import documents
+
+    rows = audit.ranked[:top]
+    records = documents.label_rows_records(
+        rows,
+        classes=inputs.classes,
+        labels=inputs.labels,
+        predicted=audit.stats.predicted_labels,
+        scores=audit.scores,
+        ids=inputs.ids,
+        id_column=inputs.id_column,
+    )
+    columns: list[str] = []
+    if data_columns is not None:
+        values = read_data_rows(
+            data_columns, rows.tolist(), n_rows=inputs.n_examples, ids=inputs.ids
+        )
+        skip = {inputs.id_column, data_columns.text_column}
+        columns = [c for c in data_columns.columns if c not in skip]
+        for record, row_values in zip(records, values, strict=True):
+            record["text"] = (
+                row_values.get(data_columns.text_column) if data_columns.text_column else None
+            )
+            record["data"] = {column: row_values.get(column) for column in columns}
+    return {
+        "n_flagged": int(audit.ranked.shape[0]),
+        "shown": len(records),
+        "id_column": inputs.id_column,
+        "text_column": None if data_columns is None else data_columns.text_column,
+        "data_columns": columns,
+        "rows": documents.plain(records),
+    }
