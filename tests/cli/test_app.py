@@ -8,7 +8,6 @@ and no file written or changed.
 from __future__ import annotations
 
 import hashlib
-import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,7 +21,7 @@ import pytest
 from labelaudit.cli import CleanAction, FilterBy, ScoreMethod
 from labelaudit.core.filtering import FILTERS
 from labelaudit.core.ranking import SCORE_METHODS
-from tests.conftest import Invoke, Run
+from tests.conftest import Invoke, Run, is_whole_error
 from tests.datasets import N_ROWS, Dataset
 
 # --- help, version, choices, start-up ----------------------------------------------------------
@@ -82,9 +81,7 @@ class BadInput:
     """Writes the bad file(s) into the ``data`` folder first."""
 
     def is_the_whole_of(self, stderr: str, program: str = "labelaudit") -> bool:
-        error = self.error.replace("Run 'labelaudit ", f"Run '{program} ")
-        pattern = ".+".join(re.escape(part) for part in error.split("…"))
-        return re.fullmatch(pattern + "\n", stderr) is not None
+        return is_whole_error(stderr, self.error.replace("Run 'labelaudit ", f"Run '{program} "))
 
 
 def write_bytes(name: str, content: bytes) -> Prepare:
