@@ -6,7 +6,6 @@ Builders of input data are plain functions in ``tests/datasets.py`` (and ``core/
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,16 +19,6 @@ from labelaudit.cli import app
 
 Invoke = Callable[..., Result]
 Run = Callable[..., "subprocess.CompletedProcess[str]"]
-
-
-def is_whole_error(stderr: str, expected: str) -> bool:
-    """Whether *stderr* is exactly *expected* and a newline.
-
-    ``…`` in *expected* stands for words labelaudit quotes from a library (numpy, pandas,
-    scikit-learn, the json module), which a new version of it may put differently.
-    """
-    pattern = ".+".join(re.escape(part) for part in expected.split("…"))
-    return re.fullmatch(pattern + "\n", stderr) is not None
 
 
 @pytest.fixture

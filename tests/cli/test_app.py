@@ -21,8 +21,9 @@ import pytest
 from labelaudit.cli import CleanAction, FilterBy, ScoreMethod
 from labelaudit.core.filtering import FILTERS
 from labelaudit.core.ranking import SCORE_METHODS
-from tests.conftest import Invoke, Run, is_whole_error
+from tests.conftest import Invoke, Run
 from tests.datasets import N_ROWS, Dataset
+from tests.messages import is_whole_error
 
 # --- help, version, choices, start-up ----------------------------------------------------------
 
@@ -508,6 +509,10 @@ def test_debug_shows_the_traceback(data: Dataset, run: Run) -> None:
     assert done.returncode == 2  # --debug adds the traceback; the exit code stays the API's
     assert "Traceback" in done.stderr and "InputError" in done.stderr
     assert done.stderr.rstrip().splitlines()[-1].startswith("Error:")
+    assert done.stderr.endswith(
+        "\nError: bad.npy: row 5, column 1: probability is NaN; probabilities must be finite "
+        "numbers in [0, 1].\n"
+    )
 
 
 def test_debug_as_root_option_shows_the_traceback_and_keeps_exit_2(data: Dataset, run: Run) -> None:
@@ -515,3 +520,4 @@ def test_debug_as_root_option_shows_the_traceback_and_keeps_exit_2(data: Dataset
     assert result.returncode == 2
     assert "Traceback" in result.stderr
     assert result.stderr.rstrip().splitlines()[-1].startswith("Error: missing.csv")
+    assert result.stderr.endswith("\nError: missing.csv: no such file. Check the path.\n")

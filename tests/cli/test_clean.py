@@ -69,4 +69,8 @@ def test_clean_refuses_issues_of_other_data(data: Dataset, invoke: Invoke) -> No
     other.to_csv(data.path("other.csv"), index=False)
     result = invoke("clean", "other.csv", "--issues", "issues.csv", "-o", "o.csv")
     assert result.exit_code == 2 and "issues file says" in result.stderr
+    assert result.stderr == (
+        "Error: other.csv: row 112 has label 'dog' in column 'label' but the issues file says "
+        "'bird'; was it made for other data?\n"
+    )
     assert not data.path("o.csv").exists()

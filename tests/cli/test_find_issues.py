@@ -142,6 +142,10 @@ def test_fail_above_trips_after_writing_and_passes(data: Dataset, invoke: Invoke
                      "--fail-above", f"{fraction - 0.01}", "-o", "i.csv")  # fmt: skip
     assert tripped.exit_code == 1
     assert tripped.stderr.startswith("Error:") and "--fail-above" in tripped.stderr
+    assert tripped.stderr == (
+        f"Error: {100 * fraction:.1f}% of rows are flagged as label issues, above --fail-above "
+        f"{fraction - 0.01:g}.\n"
+    )
     assert "label issues in" in tripped.stdout
     assert len(pd.read_csv(data.path("i.csv"))) == len(ranked)
     passed = invoke("find-issues", "--labels", "y.parquet", "--probs", "p.npy",
@@ -156,6 +160,11 @@ def test_fail_above_exit_code_in_a_real_process(data: Dataset, run: Run) -> None
     assert done.returncode == 1
     assert json.loads(done.stdout)["passed"] is False
     assert done.stderr.startswith("Error:") and "Traceback" not in done.stderr
+    percent = f"{100 * len(expected_issues(data)[0]) / N_ROWS:.1f}%"
+    assert (
+        done.stderr
+        == f"Error: {percent} of rows are flagged as label issues, above --fail-above 0.\n"
+    )
 
 
 def test_string_labels_with_npy_probs_and_classes(data: Dataset, invoke: Invoke) -> None:

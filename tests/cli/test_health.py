@@ -77,19 +77,27 @@ def test_health_thresholds_trip_and_pass(data: Dataset, invoke: Invoke, run: Run
     health = health_report(data.labels, data.probs)
     worst = max(c.label_noise for c in health.classes)
     base = ["health", "--labels", "y.npy", "--probs", "p.npy", "--quiet"]
-    cases = [
-        (["--max-noise-rate", f"{health.noise_rate - 0.005}"], 1, "--max-noise-rate"),
-        (["--max-noise-rate", f"{health.noise_rate + 0.005}"], 0, ""),
-        (["--max-class-noise-rate", f"{worst - 0.005}"], 1, "--max-class-noise-rate"),
-        (["--max-class-noise-rate", f"{worst + 0.005}"], 0, ""),
+    worst_class = next(c.class_index for c in health.classes if c.label_noise == worst)
+    noise_error = f"Error: noise rate {100 * health.noise_rate:.1f}% is above --max-noise-rate"
+    class_error = (
+        f"Error: class '{worst_class}' has label noise {100 * worst:.1f}% (and 1 more classes), "
+        "above --max-class-noise-rate"
+    )
+    rate, below, above = health.noise_rate, -0.005, 0.005
+    cases = [  # the option, the exit code and the whole of stderr
+        (["--max-noise-rate", f"{rate + below}"], 1, f"{noise_error} {rate + below:g}.\n"),
+        (["--max-noise-rate", f"{rate + above}"], 0, ""),
+        (["--max-class-noise-rate", f"{worst + below}"], 1, f"{class_error} {worst + below:g}.\n"),
+        (["--max-class-noise-rate", f"{worst + above}"], 0, ""),
     ]
-    for extra, code, message in cases:
+    for extra, code, error in cases:
         result = invoke(*base, *extra)
         assert result.exit_code == code, (extra, result.output)
-        assert message in result.stderr
+        assert result.stderr == error
         assert result.stdout == ""
     tripped = run(*base, "-o", "h.json", "--max-noise-rate", "0")
     assert tripped.returncode == 1 and tripped.stderr.startswith("Error: noise rate")
+    assert tripped.stderr == f"{noise_error} 0.\n"
     assert json.loads(data.path("h.json").read_text())["noise_rate"] == health.noise_rate
 
 

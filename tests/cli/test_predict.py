@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, make_classification
 
-from tests.conftest import Invoke, Run, is_whole_error
+from tests.conftest import Invoke, Run
+from tests.messages import is_whole_error
 
 #: The fixture's row_id column is unique strings: it must be the id or dropped, never a feature.
 NO_ID = ("--drop-column", "row_id")

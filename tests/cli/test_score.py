@@ -32,6 +32,10 @@ def test_normalize_rescales_rows(data: Dataset, invoke: Invoke) -> None:
     np.save(data.path("half.npy"), unnormalised)
     refused = invoke("score", "--labels", "y.npy", "--probs", "half.npy")
     assert refused.exit_code == 2 and "--normalize" in refused.stderr
+    assert refused.stderr == (
+        "Error: half.npy: row 0: probabilities sum to 0.666667, not 1 (tolerance 0.0001).\n"
+        "Pass --normalize to rescale every row to sum to 1.\n"
+    )
     result = invoke("score", "--labels", "y.npy", "--probs", "half.npy",
                     "--normalize", "-o", "s.parquet")  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -78,3 +82,6 @@ def test_score_adjust_with_entropy_is_a_usage_error(data: Dataset, invoke: Invok
                     "confidence_weighted_entropy", "--adjust-pred-probs")  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: --adjust-pred-probs")
+    assert result.stderr == (
+        "Error: --adjust-pred-probs cannot be combined with --method confidence_weighted_entropy.\n"
+    )
