@@ -9,6 +9,7 @@ import pytest
 
 from labelaudit import io
 from labelaudit.errors import InputError
+from tests.messages import whole
 
 
 def test_read_issues_uses_flags_of_all_rows_outputs(tmp_path: Path) -> None:
@@ -30,14 +31,30 @@ def test_read_issues_uses_flags_of_all_rows_outputs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("frame", "message"),
     [
-        (pd.DataFrame({"index": [1]}), "no 'row' column"),
-        (pd.DataFrame({"row": [1, 9]}), "row 9 is outside the data's rows 0..4"),
-        (pd.DataFrame({"row": [1, 1]}), "lists some rows twice"),
-        (pd.DataFrame({"row": [0.5]}), "integer row positions"),
+        pytest.param(
+            pd.DataFrame({"index": [1]}),
+            "{path}: no 'row' column, so it is not a find-issues output; columns are 'index'.",
+            id="no-row-column",
+        ),
+        pytest.param(
+            pd.DataFrame({"row": [1, 9]}),
+            "{path}: row 9 is outside the data's rows 0..4; was it made for other data?",
+            id="row-out-of-range",
+        ),
+        pytest.param(
+            pd.DataFrame({"row": [1, 1]}),
+            "{path}: column 'row' lists some rows twice.",
+            id="row-twice",
+        ),
+        pytest.param(
+            pd.DataFrame({"row": [0.5]}),
+            "{path}: column 'row' must hold integer row positions, not float64.",
+            id="rows-not-integers",
+        ),
     ],
 )
 def test_read_issues_rejects_bad_files(tmp_path: Path, frame: pd.DataFrame, message: str) -> None:
     path = tmp_path / "issues.parquet"
     frame.to_parquet(path)
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(InputError, match=whole(message.format(path=path))):
         io.read_issues(path, 5, need_predicted=False)

@@ -11,6 +11,7 @@ import pytest
 from labelaudit import io
 from labelaudit.errors import InputError
 from tests.datasets import CLASSES
+from tests.messages import whole
 
 
 def test_read_labels_uses_label_column_by_default(tmp_path: Path) -> None:
@@ -40,7 +41,11 @@ def test_read_labels_id_column_does_not_count_as_a_label_candidate(tmp_path: Pat
 def test_read_labels_ambiguous_column_lists_the_columns(tmp_path: Path) -> None:
     path = tmp_path / "y.csv"
     pd.DataFrame({"a": [1], "b": [2]}).to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"--label-column") as info:
+    message = (
+        f"{path}: no column 'label' and 2 columns to choose from ('a', 'b'); pass --label-column "
+        "NAME."
+    )
+    with pytest.raises(InputError, match=whole(message)) as info:
         io.read_labels(path)
     assert "'a'" in str(info.value) and "'b'" in str(info.value)
 
@@ -48,7 +53,8 @@ def test_read_labels_ambiguous_column_lists_the_columns(tmp_path: Path) -> None:
 def test_read_labels_named_column_missing(tmp_path: Path) -> None:
     path = tmp_path / "y.parquet"
     pd.DataFrame({"label": [1]}).to_parquet(path)
-    with pytest.raises(InputError, match=r"no column 'y'.*'label'"):
+    message = f"{path}: no column 'y' (--label-column); columns are 'label'."
+    with pytest.raises(InputError, match=whole(message)):
         io.read_labels(path, label_column="y")
 
 
@@ -57,8 +63,15 @@ def test_read_labels_npy_shapes(tmp_path: Path) -> None:
     np.save(path, np.array([[0], [1], [2]]))
     assert io.read_labels(path).values.tolist() == [0, 1, 2]
     np.save(path, np.zeros((3, 2), dtype=int))
-    with pytest.raises(InputError, match=r"1-D"):
+    message = f"{path}: labels must be a 1-D array (one label per row), got shape (3, 2)."
+    with pytest.raises(InputError, match=whole(message)):
         io.read_labels(path)
+
+
+NOT_A_CLASS_HINT = (
+    "Check that the labels and probs belong together (for .npy probs with string labels, pass "
+    "--classes in column order)."
+)
 
 
 def labels_of(values: list, column: str | None = "label") -> io.LabelsFile:
@@ -84,7 +97,11 @@ def test_map_integral_float_labels_as_ints() -> None:
 
 
 def test_map_integer_labels_to_string_names_compares_as_strings() -> None:
-    with pytest.raises(InputError, match=r"label '0' in row 0 is not a class"):
+    message = (
+        "y.csv: label '0' in row 0 is not a class of p (2 rows have labels that are not classes); "
+        f"the classes are 'cat', 'dog', 'bird'.\n{NOT_A_CLASS_HINT}"
+    )
+    with pytest.raises(InputError, match=whole(message)):
         io.map_labels(labels_of([0, 1]), CLASSES, Path("p"))
 
 
@@ -94,16 +111,26 @@ def test_map_unknown_label_names_it_and_the_classes() -> None:
     message = str(info.value)
     assert "label 'cow' in row 1" in message
     assert "2 rows" in message and "'bird'" in message
+    assert message == (
+        "y.csv: label 'cow' in row 1 is not a class of p.parquet (2 rows have labels that are not "
+        f"classes); the classes are 'cat', 'dog', 'bird'.\n{NOT_A_CLASS_HINT}"
+    )
 
 
 def test_map_missing_label_names_the_row() -> None:
-    with pytest.raises(InputError, match=r"column 'label': row 1 has no label"):
+    message = "y.csv: column 'label': row 1 has no label (1 rows missing); every row needs a label."
+    with pytest.raises(InputError, match=whole(message)):
         io.map_labels(labels_of(["cat", None, "dog"]), CLASSES, Path("p"))
 
 
 def test_parse_classes() -> None:
     assert io.parse_classes(" a, b ,c") == ["a", "b", "c"]
     assert io.parse_classes(None) is None
-    for bad in ("a,,b", "a,a", "a"):
-        with pytest.raises(InputError, match=r"--classes"):
+    errors = {
+        "a,,b": "--classes 'a,,b': empty class name; give names like 'cat,dog,bird'.",
+        "a,a": "--classes: duplicate class name(s) 'a'.",
+        "a": "--classes: at least two classes are needed.",
+    }
+    for bad, message in errors.items():
+        with pytest.raises(InputError, match=whole(message)):
             io.parse_classes(bad)

@@ -10,13 +10,18 @@ import pytest
 from labelaudit import io
 from labelaudit.errors import InputError
 from tests.datasets import random_probs
+from tests.messages import whole
 
 
 @pytest.mark.parametrize("content", [b"", b"bad", b"a,b\n1,2\n"], ids=["empty", "text", "csv"])
 def test_a_file_that_is_not_npy_is_named_as_such(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "p.npy"
     path.write_bytes(content)
-    with pytest.raises(InputError, match=r"p\.npy: not a \.npy file .*numpy\.save"):
+    message = (
+        f"{path}: not a .npy file (it does not start with the .npy header); save arrays with "
+        "numpy.save, or use .parquet / .csv."
+    )
+    with pytest.raises(InputError, match=whole(message)):
         io.read_probs(path)
 
 
@@ -25,7 +30,11 @@ def test_read_labels_npy_strings_and_pickle(tmp_path: Path) -> None:
     np.save(path, np.array([b"cat", b"dog"]))
     assert io.read_labels(path).values.tolist() == ["cat", "dog"]
     np.save(path, np.array(["cat", None], dtype=object), allow_pickle=True)
-    with pytest.raises(InputError, match=r"pickle"):
+    message = (
+        f"{path}: holds Python objects (saved with pickle), which labelaudit does not load; save "
+        "integers, strings or floats."
+    )
+    with pytest.raises(InputError, match=whole(message)):
         io.read_labels(path)
 
 

@@ -12,13 +12,16 @@ import pytest
 
 from labelaudit import io
 from labelaudit.errors import InputError
+from tests.messages import whole
 
 
 def test_check_output_path(tmp_path: Path) -> None:
     assert io.check_output_path(tmp_path / "o.csv", io.TABLE_SUFFIXES) == tmp_path / "o.csv"
-    with pytest.raises(InputError, match=r"-o/--output .*o\.txt: unsupported output type"):
+    message = f"-o/--output {tmp_path}/o.txt: unsupported output type '.txt'; use .parquet or .csv."
+    with pytest.raises(InputError, match=whole(message)):
         io.check_output_path(tmp_path / "o.txt", io.TABLE_SUFFIXES)
-    with pytest.raises(InputError, match=r"does not exist"):
+    message = f"-o/--output {tmp_path}/missing/o.csv: the folder {tmp_path}/missing does not exist."
+    with pytest.raises(InputError, match=whole(message)):
         io.check_output_path(tmp_path / "missing" / "o.csv", io.TABLE_SUFFIXES)
 
 
@@ -26,11 +29,13 @@ def test_refuse_overwrite_sees_through_spelling_and_links(tmp_path: Path, monkey
     source = tmp_path / "y.csv"
     source.write_text("label\n1\n")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(InputError, match=r"is also an input"):
+    message = "sub/../y.csv: is also an input; choose another output path."
+    with pytest.raises(InputError, match=whole(message)):
         io.refuse_overwrite(Path("./sub/../y.csv"), [source])
     link = tmp_path / "link.csv"
     link.symlink_to(source)
-    with pytest.raises(InputError, match=r"is also an input"):
+    message = f"{link}: is also an input; choose another output path."
+    with pytest.raises(InputError, match=whole(message)):
         io.refuse_overwrite(link, [source])
     io.refuse_overwrite(tmp_path / "other.csv", [source])
 

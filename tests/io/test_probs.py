@@ -11,6 +11,9 @@ import pytest
 from labelaudit import io
 from labelaudit.errors import InputError
 from tests.datasets import CLASSES, random_probs
+from tests.messages import whole
+
+FINITE = "probabilities must be finite numbers in [0, 1]."
 
 
 def probs_file(array: np.ndarray, names: list[str] | None = None) -> io.ProbsFile:
@@ -27,7 +30,11 @@ def test_read_probs_npy_other_dtypes_become_float64(tmp_path: Path) -> None:
 def test_read_probs_npy_must_be_2d(tmp_path: Path) -> None:
     path = tmp_path / "p.npy"
     np.save(path, np.array([0.2, 0.8]))
-    with pytest.raises(InputError, match=r"2-D \(rows, classes\).*shape \(2,\)"):
+    message = (
+        f"{path}: probabilities must be a 2-D (rows, classes) array, got shape (2,). For two "
+        "classes save both columns, e.g. np.column_stack([1 - p, p])."
+    )
+    with pytest.raises(InputError, match=whole(message)):
         io.read_probs(path)
 
 
@@ -46,38 +53,48 @@ def test_read_probs_table_class_columns_and_id(tmp_path: Path) -> None:
 def test_read_probs_table_non_numeric_column_suggests_id_column(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     pd.DataFrame({"name": ["x"], "a": [0.5], "b": [0.5]}).to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"column 'name' is not numeric.*--id-column name"):
+    message = (
+        f"{path}: column 'name' is not numeric (str); every column except the id column must hold "
+        "one class's probabilities. If it is an id column, pass --id-column name."
+    )
+    with pytest.raises(InputError, match=whole(message)):
         io.read_probs(path)
 
 
 @pytest.mark.parametrize(
-    ("bad_value", "message"),
+    ("bad_value", "problem"),
     [
-        (np.nan, "is NaN"),
-        (np.inf, "is \\+infinite"),
-        (-0.25, "is -0.25, outside \\[0, 1\\]"),
-        (1.5, "is 1.5, outside \\[0, 1\\]"),
+        pytest.param(np.nan, "is NaN", id="nan"),
+        pytest.param(np.inf, "is +infinite", id="infinite"),
+        pytest.param(-0.25, "is -0.25, outside [0, 1]", id="negative"),
+        pytest.param(1.5, "is 1.5, outside [0, 1]", id="above-1"),
     ],
 )
-def test_validate_reports_first_bad_row_across_chunks(bad_value: float, message: str) -> None:
+def test_validate_reports_first_bad_row_across_chunks(bad_value: float, problem: str) -> None:
     probs = random_probs(50)
     probs[37, 2] = bad_value
     probs[49, 1] = bad_value  # a later chunk fails too: the first bad row is reported
-    with pytest.raises(InputError, match=rf"row 37, column 2: probability {message}"):
+    message = f"p.npy: row 37, column 2: probability {problem}; {FINITE}"
+    with pytest.raises(InputError, match=whole(message)):
         io.validate_probs(probs_file(probs), chunk_rows=16)
 
 
 def test_validate_names_the_class_column_of_tables() -> None:
     probs = random_probs(5)
     probs[3, 1] = np.nan
-    with pytest.raises(InputError, match=r"row 3, column 'dog'"):
+    message = f"p.npy: row 3, column 'dog': probability is NaN; {FINITE}"
+    with pytest.raises(InputError, match=whole(message)):
         io.validate_probs(probs_file(probs, CLASSES))
 
 
 def test_validate_row_sums_suggest_normalize() -> None:
     probs = random_probs(30)
     probs[21] *= 1.01
-    with pytest.raises(InputError, match=r"row 21: probabilities sum to 1\.01.*\n.*--normalize"):
+    message = (
+        "p.npy: row 21: probabilities sum to 1.01, not 1 (tolerance 0.0001).\n"
+        "Pass --normalize to rescale every row to sum to 1."
+    )
+    with pytest.raises(InputError, match=whole(message)):
         io.validate_probs(probs_file(probs), chunk_rows=8)
 
 
@@ -100,10 +117,12 @@ def test_validate_normalize_rescales_rows_keeping_dtype() -> None:
 def test_validate_normalize_still_rejects_bad_values_and_zero_rows() -> None:
     probs = random_probs(6)
     probs[2] = 0.0
-    with pytest.raises(InputError, match=r"row 2: all probabilities are 0"):
+    message = "p.npy: row 2: all probabilities are 0; cannot normalise it."
+    with pytest.raises(InputError, match=whole(message)):
         io.validate_probs(probs_file(probs), normalize=True)
     probs[2, 0] = -1.0
-    with pytest.raises(InputError, match=r"row 2, column 0"):
+    message = f"p.npy: row 2, column 0: probability is -1, outside [0, 1]; {FINITE}"
+    with pytest.raises(InputError, match=whole(message)):
         io.validate_probs(probs_file(probs), normalize=True)
 
 
@@ -115,7 +134,8 @@ def test_validate_works_on_a_memmap_and_returns_it(tmp_path: Path) -> None:
 
 
 def test_validate_needs_rows_and_two_classes() -> None:
-    with pytest.raises(InputError, match=r"no rows"):
+    with pytest.raises(InputError, match=whole("p.npy: has no rows; at least one row is needed.")):
         io.validate_probs(probs_file(np.zeros((0, 3))))
-    with pytest.raises(InputError, match=r"at least two classes"):
+    message = "p.npy: has 1 class column; at least two classes are needed."
+    with pytest.raises(InputError, match=whole(message)):
         io.validate_probs(probs_file(np.ones((4, 1))))

@@ -9,12 +9,13 @@ import pytest
 
 from labelaudit import io
 from labelaudit.errors import InputError
+from tests.messages import whole
 
 
 def test_read_labels_corrupt_parquet(tmp_path: Path) -> None:
     path = tmp_path / "y.parquet"
     path.write_bytes(b"this is not parquet at all")
-    with pytest.raises(InputError, match=r"y\.parquet: not a readable Parquet file"):
+    with pytest.raises(InputError, match=whole(f"{path}: not a readable Parquet file (…).")):
         io.read_labels(path)
 
 

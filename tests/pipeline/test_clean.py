@@ -10,6 +10,7 @@ import pytest
 
 from labelaudit.errors import InputError
 from labelaudit.pipeline.clean import clean_table
+from tests.messages import whole
 
 
 def data_frame() -> pd.DataFrame:
@@ -78,7 +79,11 @@ def test_clean_table_relabel_keeps_integer_and_categorical_dtypes() -> None:
 
 
 def test_clean_table_relabel_needs_the_label_column() -> None:
-    with pytest.raises(InputError, match=r"no label column 'y' to relabel"):
+    message = (
+        "d: no label column 'y' to relabel; pass --label-column NAME (columns are 'x', 'n', "
+        "'label')."
+    )
+    with pytest.raises(InputError, match=whole(message)):
         clean_table(
             data_frame(),
             np.array([0]),
@@ -90,7 +95,11 @@ def test_clean_table_relabel_needs_the_label_column() -> None:
 
 
 def test_clean_table_refuses_issues_of_other_data() -> None:
-    with pytest.raises(InputError, match=r"row 1 has label 'b' .* issues file says 'c'"):
+    message = (
+        "d: row 1 has label 'b' in column 'label' but the issues file says 'c'; was it made for "
+        "other data?"
+    )
+    with pytest.raises(InputError, match=whole(message)):
         clean_table(
             data_frame(),
             np.array([0, 1]),
