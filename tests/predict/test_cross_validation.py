@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from labelaudit.errors import InputError
 from labelaudit.predict.cross_validation import encode_labels, out_of_fold_probabilities
+from tests.messages import whole
 from tests.predict.datasets import FAST_PARAMS, blobs, mixed_frame, oof
 
 
@@ -114,7 +115,8 @@ def test_fitting_warnings_are_collected_not_printed() -> None:
 
 def test_single_class_is_an_error() -> None:
     features, _ = blobs(n=30)
-    with pytest.raises(InputError, match="single class \\(cat\\)"):
+    message = "label column 'label' has a single class (cat); predict needs at least 2."
+    with pytest.raises(InputError, match=whole(message)):
         oof(features, pd.Series(["cat"] * 30, name="label"))
 
 
@@ -122,7 +124,8 @@ def test_missing_labels_are_an_error_naming_rows() -> None:
     features, labels = blobs(n=30)
     labels = labels.astype(object)
     labels[[4, 7]] = None
-    with pytest.raises(InputError, match=r"'label' has 2 missing value\(s\) \(rows 4, 7\)"):
+    message = "label column 'label' has 2 missing value(s) (rows 4, 7); fill or remove those rows."
+    with pytest.raises(InputError, match=whole(message)):
         oof(features, labels)
 
 
@@ -130,20 +133,29 @@ def test_class_smaller_than_folds_is_an_error_naming_it() -> None:
     features, labels = blobs(n=60)
     labels = labels.copy()
     labels[:3] = "rare"
-    with pytest.raises(InputError, match=r"class 'rare' \(3 rows\).*--folds 5.*use --folds 3"):
+    every_fold = "every class needs a row in every fold"
+    message = (
+        f"class 'rare' (3 rows) has fewer rows than --folds 5; {every_fold}. Fix: use --folds 3 or "
+        "remove the rows of that class."
+    )
+    with pytest.raises(InputError, match=whole(message)):
         oof(features, labels, folds=5)
     labels[:2] = "cat"  # now one row of 'rare': no number of folds can work
-    with pytest.raises(InputError, match=r"'rare' \(1 row\).*at least 2 rows"):
+    message = (
+        f"class 'rare' (1 row) has fewer rows than --folds 3; {every_fold}. Fix: a class needs at "
+        "least 2 rows to be cross-validated: remove or relabel its rows."
+    )
+    with pytest.raises(InputError, match=whole(message)):
         oof(features, labels, folds=3)
 
 
 def test_fewer_than_two_folds_is_an_error() -> None:
     features, labels = blobs(n=30)
-    with pytest.raises(InputError, match="at least 2"):
+    with pytest.raises(InputError, match=whole("--folds must be at least 2, got 1.")):
         oof(features, labels, folds=1)
 
 
 def test_a_model_failing_to_fit_is_an_input_error() -> None:
     features, labels = blobs(n=30)
-    with pytest.raises(InputError, match=r"fitting the model failed.*n_neighbors"):
+    with pytest.raises(InputError, match=whole("fitting the model failed: …n_neighbors…")):
         oof(features, labels, "knn", params='{"n_neighbors": 50}')

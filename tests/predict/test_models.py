@@ -10,6 +10,7 @@ import pytest
 from labelaudit.errors import InputError
 from labelaudit.predict.cross_validation import out_of_fold_probabilities
 from labelaudit.predict.models import MODELS, build_model
+from tests.messages import whole
 from tests.predict.datasets import FAST_PARAMS, blobs, oof
 
 
@@ -66,24 +67,81 @@ def test_classifier_with_no_probabilities_at_all_is_an_error(tmp_path, monkeypat
         )
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(InputError, match="no predict_proba"):
+    message = (
+        "--model plainmodels.PlainClassifier: has no predict_proba (and no decision_function to "
+        "calibrate), so it cannot give probabilities. Choose a probabilistic classifier."
+    )
+    with pytest.raises(InputError, match=whole(message)):
         build_model("plainmodels.PlainClassifier")
+
+
+KNOWN_MODELS = (
+    "Use one of logistic_regression, random_forest, extra_trees, hist_gradient_boosting, knn, "
+    "naive_bayes, mlp or an importable classifier path such as sklearn.svm.SVC."
+)
 
 
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [
-        ("gradient_boosting_machine", None, "unknown model 'gradient_boosting_machine'"),
-        ("sklearn.svm.NoSuchModel", None, "unknown model"),
-        ("no_such_package.Model", None, "cannot import module 'no_such_package'"),
-        ("sklearn.linear_model.LinearRegression", None, "is not a scikit-learn classifier"),
-        ("logistic_regression", "{C: 1}", "invalid JSON"),
-        ("logistic_regression", "[1, 2]", "expected a JSON object"),
-        ("logistic_regression", '{"Cee": 1}', "'Cee' is not a parameter of LogisticRegression"),
-        ("logistic_regression", '{"C": -1}', "'C' parameter of LogisticRegression"),
-        ("random_forest", '{"n_estimators": "many"}', "n_estimators"),
+        pytest.param(
+            "gradient_boosting_machine",
+            None,
+            f"unknown model 'gradient_boosting_machine'. {KNOWN_MODELS}",
+            id="unknown-short-name",
+        ),
+        pytest.param(
+            "sklearn.svm.NoSuchModel",
+            None,
+            f"unknown model 'sklearn.svm.NoSuchModel'. {KNOWN_MODELS} (module 'sklearn.svm' has no "
+            "'NoSuchModel')",
+            id="unknown-class-in-a-module",
+        ),
+        pytest.param(
+            "no_such_package.Model",
+            None,
+            f"unknown model 'no_such_package.Model'. {KNOWN_MODELS} (cannot import module "
+            "'no_such_package': …)",
+            id="module-not-importable",
+        ),
+        pytest.param(
+            "sklearn.linear_model.LinearRegression",
+            None,
+            "--model sklearn.linear_model.LinearRegression: is not a scikit-learn classifier.",
+            id="not-a-classifier",
+        ),
+        pytest.param(
+            "logistic_regression",
+            "{C: 1}",
+            "--model-params: invalid JSON (…). Example: --model-params '{\"C\": 0.5}'",
+            id="params-not-json",
+        ),
+        pytest.param(
+            "logistic_regression",
+            "[1, 2]",
+            "--model-params: expected a JSON object like '{\"C\": 0.5}', got list.",
+            id="params-not-an-object",
+        ),
+        pytest.param(
+            "logistic_regression",
+            '{"Cee": 1}',
+            "--model-params: 'Cee' is not a parameter of LogisticRegression. Valid: C, …",
+            id="unknown-parameter",
+        ),
+        pytest.param(
+            "logistic_regression",
+            '{"C": -1}',
+            "--model-params: The 'C' parameter of LogisticRegression must be …",
+            id="parameter-out-of-range",
+        ),
+        pytest.param(
+            "random_forest",
+            '{"n_estimators": "many"}',
+            "--model-params: The 'n_estimators' parameter of RandomForestClassifier must be …",
+            id="parameter-of-wrong-type",
+        ),
     ],
 )
 def test_build_model_errors(name: str, params: str | None, message: str) -> None:
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(InputError, match=whole(message)):
         build_model(name, params)
