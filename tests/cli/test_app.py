@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from labelaudit import __version__
 from labelaudit.cli import CleanAction, FilterBy, ScoreMethod
 from labelaudit.core.filtering import FILTERS
 from labelaudit.core.ranking import SCORE_METHODS
@@ -33,6 +34,19 @@ def test_command_help(command: str, invoke: Invoke) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0
     assert "--json" in result.stdout and "--debug" in result.stdout
+
+
+def test_version(invoke: Invoke) -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"labelaudit {__version__}\n" and result.stderr == ""
+
+
+def test_no_command_shows_the_help_and_exits_0(invoke: Invoke) -> None:
+    result = invoke()
+    assert result.exit_code == 0
+    assert "Usage: labelaudit [OPTIONS] COMMAND" in result.stdout
+    assert all(command in result.stdout for command in ("find-issues", "clean", "predict"))
 
 
 def test_choices_match_the_core() -> None:
@@ -124,6 +138,13 @@ def four_classes(probs: np.ndarray) -> np.ndarray:
 
 
 BAD_INPUTS = [
+    pytest.param(
+        BadInput(
+            "nope --labels y.npy",
+            error="Error: No such command 'nope'.\nRun 'labelaudit --help' for the options.",
+        ),
+        id="command-unknown",
+    ),
     pytest.param(
         BadInput(
             "find-issues --labels nope.parquet --probs p.npy",

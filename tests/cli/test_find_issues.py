@@ -68,6 +68,10 @@ def test_find_issues_frac_noise_and_min_examples(data: Dataset, invoke: Invoke) 
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Warning:" in result.stderr and "min_examples_per_class=60" in result.stderr
+    assert result.stderr == (
+        "Warning: 2 class(es) have at most min_examples_per_class=60 rows (class indices [0, 2]); "
+        "no label issues are flagged in them.\n"
+    )
     with pytest.warns(UserWarning):
         ranked, _, _ = expected_issues(data, frac_noise=0.5, min_examples_per_class=60)
     full, _, _ = expected_issues(data)
