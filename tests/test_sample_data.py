@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from typer.testing import CliRunner
 
-from labelaudit.cli import app
+from tests.conftest import Invoke
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 FILES = ["digits_features.csv", "digits_probs.parquet", "digits_truth.csv"]
@@ -33,18 +32,15 @@ def test_sample_files_agree_with_each_other() -> None:
     np.testing.assert_allclose(probs[class_columns].sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_find_issues_recovers_most_injected_errors(tmp_path: Path) -> None:
+def test_find_issues_recovers_most_injected_errors(tmp_path: Path, invoke: Invoke) -> None:
     output = tmp_path / "issues.parquet"
-    result = CliRunner().invoke(
-        app,
-        [
-            "find-issues",
-            "--labels", str(SAMPLE / "digits_features.csv"),
-            "--probs", str(SAMPLE / "digits_probs.parquet"),
-            "--id-column", "id",
-            "-o", str(output),
-            "--quiet",
-        ],
+    result = invoke(
+        "find-issues",
+        "--labels", SAMPLE / "digits_features.csv",
+        "--probs", SAMPLE / "digits_probs.parquet",
+        "--id-column", "id",
+        "-o", output,
+        "--quiet",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     flagged = pd.read_parquet(output)["row"].to_numpy()

@@ -1,60 +1,16 @@
-"""Tests of labelaudit.report: result tables, JSON documents and the rich rendering."""
+"""labelaudit.report.documents: result tables and JSON documents (and how they render)."""
 
 from __future__ import annotations
 
-import io as stdio
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-from rich.console import Console
 
 from labelaudit.report import documents, terminal
-
-CLASSES = ["cat", "dog", "bird"]
-
-
-def fake_health(n_classes: int = 3) -> SimpleNamespace:
-    """A HealthReport-shaped object with distinct numbers in every field."""
-    noise = np.full((n_classes, n_classes), 0.05)
-    np.fill_diagonal(noise, 0.9)
-    classes = [
-        SimpleNamespace(
-            class_index=k,
-            n_examples=10 + k,
-            n_label_issues=k,
-            n_inverse_label_issues=k + 1,
-            label_noise=0.01 * k,
-            inverse_label_noise=0.02 * k,
-            label_quality=1 - 0.01 * k,
-        )
-        for k in reversed(range(n_classes))  # worst first
-    ]
-    overlaps = [
-        SimpleNamespace(class_a=0, class_b=2, n_overlapping=4, joint_probability=np.float64(0.125))
-    ]
-    return SimpleNamespace(
-        n_examples=40,
-        n_classes=n_classes,
-        n_label_issues=np.int64(3),
-        noise_rate=0.075,
-        health_score=0.925,
-        classes=classes,
-        overlapping_classes=overlaps,
-        noise_matrix=noise,
-        joint=noise / noise.sum(),
-    )
-
-
-def render(function, *args, color: bool = False, **kwargs) -> str:
-    buffer = stdio.StringIO()
-    console = Console(
-        file=buffer, width=100, force_terminal=color, color_system="truecolor" if color else None
-    )
-    function(console, *args, **kwargs)
-    return buffer.getvalue()
+from tests.datasets import CLASSES
+from tests.report.fakes import fake_health, render
 
 
 def test_label_rows_columns_and_records() -> None:
@@ -142,13 +98,6 @@ def test_find_issues_document_and_render() -> None:
     assert "0.0100" in text and "Wrote out.csv" in text
 
 
-def test_tiny_label_quality_is_not_shown_as_zero() -> None:
-    top = [{"row": 1, "label_quality": 0.00002}, {"row": 2, "label_quality": 0.5}]
-    document = {"n_label_issues": 2, "n_examples": 9, "output": None}
-    text = render(terminal.render_find_issues, document, top)
-    assert "2.0e-05" in text and "0.5000" in text
-
-
 def test_to_json_handles_numpy_and_non_finite_values() -> None:
     text = documents.to_json(
         {"a": np.int64(2), "b": np.float32(0.5), "c": [np.nan], "d": np.arange(2)}
@@ -182,28 +131,6 @@ def test_health_document_has_the_contract_keys_and_class_names() -> None:
         {"class_a": "cat", "class_b": "bird", "n_overlapping": 4, "joint_probability": 0.125}
     ]
     assert json.loads(documents.to_json(document)) == document
-
-
-def test_render_health_shows_panel_tables_and_heatmap() -> None:
-    text = render(terminal.render_health, fake_health(), CLASSES, top=5)
-    assert "Health score 0.925" in text and "7.5%" in text
-    assert "Per class" in text and "bird" in text
-    assert "Most overlapping classes (top 1)" in text
-    assert "Noise matrix" in text and " 90 " in text
-
-
-def test_heatmap_is_coloured_on_a_colour_terminal() -> None:
-    coloured = render(terminal.render_health, fake_health(), CLASSES, top=5, color=True)
-    plain = render(terminal.render_health, fake_health(), CLASSES, top=5)
-    assert "\x1b[" not in plain
-    assert "48;2;" in coloured  # 24-bit background colours of the heatmap cells
-
-
-def test_heatmap_is_skipped_for_many_classes() -> None:
-    many = [f"c{k}" for k in range(25)]
-    text = render(terminal.render_health, fake_health(25), many, top=0)
-    assert "Noise matrix not drawn for 25 classes" in text
-    assert "Most overlapping" not in text
 
 
 def test_clean_document_counts_per_given_class() -> None:
@@ -244,11 +171,3 @@ def test_score_document() -> None:
     assert document["mean_label_quality"] == pytest.approx(0.5)
     assert document["min_label_quality"] == pytest.approx(0.2)
     assert "(adjusted)" in render(terminal.render_score, document, lowest)
-
-
-def test_warn_goes_to_stderr_unless_quiet(capsys) -> None:
-    terminal.warn("careful", quiet=False)
-    terminal.warn("hidden", quiet=True)
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "Warning: careful" in captured.err and "hidden" not in captured.err
