@@ -68,6 +68,11 @@ def discard(name: str) -> None:
     After a broken pipe, as the Python documentation recommends (see "Note on SIGPIPE" in the
     :mod:`signal` docs): the file descriptor is pointed at ``os.devnull``, so that flushing the
     stream at exit does not print "Exception ignored ... BrokenPipeError".
+
+    Parameters
+    ----------
+    name
+        ``"stdout"`` or ``"stderr"``.
     """
     stream = getattr(sys, name)
     try:

@@ -41,6 +41,13 @@ def display(value: object, style: str = "") -> Text:
 
     ``[/]`` or ``[link=http://x]y[/link]`` are shown as typed, ``\\x1b[2J`` as ``\\x1b[2J``
     (see :func:`labelaudit.errors.printable`).
+
+    Parameters
+    ----------
+    value
+        A class name, id, column name, path or message; ``str()`` of anything else.
+    style
+        A rich style for the whole text (applied as a style, so never parsed from the data).
     """
     from rich.text import Text
 
