@@ -137,6 +137,31 @@ def test_a_signal_during_a_write_leaves_nothing_and_says_interrupted(
     assert [p.name for p in large.iterdir() if out.name in p.name] == []  # no .tmp, no output
 
 
+@pytest.mark.slow
+def test_a_signal_ignored_by_the_caller_stays_ignored(large: Path) -> None:
+    """Under ``nohup`` (SIGHUP ignored) a hang-up must not stop the run."""
+
+    def ignore_hangups() -> None:
+        default_signals()
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    score = ["score", "--labels", "y.npy", "--probs", "p.npy", "-o", "nohup.parquet", "-q"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labelaudit", *score],
+        cwd=large,
+        stderr=subprocess.PIPE,
+        preexec_fn=ignore_hangups,
+        env=ENV,
+    )
+    while not list(large.glob(".nohup.parquet.*.tmp")):
+        assert process.poll() is None, "finished before the write could be interrupted"
+        time.sleep(0.002)
+    process.send_signal(signal.SIGHUP)
+    _, stderr = process.communicate(timeout=120)
+    assert (process.returncode, stderr.decode()) == (0, "")
+    assert (large / "nohup.parquet").stat().st_size > 0
+
+
 # --- 8. full and read-only disks --------------------------------------------------------------
 
 
