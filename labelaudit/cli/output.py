@@ -1,12 +1,16 @@
 """The tail every command shares: progress and warnings while it runs, then one way to emit.
 
 Human output goes to stdout, progress and warnings to stderr; ``--json`` prints exactly one JSON
-document; ``--quiet`` prints nothing but errors.
+document; ``--quiet`` prints nothing but errors. A closed stdout (``| head -1``) ends the output
+quietly: the command still exits with its own code (0, or 1 when a check failed).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -47,10 +51,54 @@ def emit(
     """Print *document* as JSON, or draw it with *render* on stdout (nothing when *quiet*)."""
     from labelaudit.report import terminal
 
-    if json_output:
-        terminal.print_json(document)
-    elif not quiet:
-        render(terminal.stdout_console())
+    try:
+        if json_output:
+            terminal.print_json(document)
+        elif not quiet:
+            render(terminal.stdout_console())
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        discard("stdout")  # the reader has gone (| head): the rest of the output has no reader
+
+
+def discard(name: str) -> None:
+    """Send everything still to be written on ``sys.stdout`` or ``sys.stderr`` to the null device.
+
+    After a broken pipe, as the Python documentation recommends (see "Note on SIGPIPE" in the
+    :mod:`signal` docs): the file descriptor is pointed at ``os.devnull``, so that flushing the
+    stream at exit does not print "Exception ignored ... BrokenPipeError".
+
+    Parameters
+    ----------
+    name
+        ``"stdout"`` or ``"stderr"``.
+    """
+    stream = getattr(sys, name)
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. a test runner's buffer)
+        setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+
+
+def reopen_closed_streams() -> None:
+    """Give a closed stdout or stderr (``labelaudit ... >&-``) the null device instead.
+
+    Python sets ``sys.stdout`` to None when file descriptor 1 is closed at start; writing would
+    raise AttributeError, and the next file opened would take descriptor 1.
+    """
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        setattr(sys, name, open(fd, "w", encoding="utf-8", closefd=False))
 
 
 def raise_if_failed(checks: CheckResult) -> None:

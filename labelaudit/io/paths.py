@@ -1,7 +1,9 @@
 """Paths: input checks, output checks and atomic writes.
 
 Every output goes through :func:`atomic_path`: written to a temporary file beside the target and
-renamed onto it only when complete, so a failed or interrupted run leaves no partial file.
+renamed onto it only when complete, so a failed or interrupted run leaves no partial file. An
+operating-system failure while writing (full disk, permission, read-only folder) becomes an
+:class:`~labelaudit.errors.OutputError` naming the output.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from labelaudit.errors import InputError
+from labelaudit.errors import InputError, OutputError, os_reason
 
 
 def suffix_of(path: Path) -> str:
@@ -57,7 +59,18 @@ def check_output_path(path: Path, allowed: Sequence[str], option: str = "-o/--ou
         raise InputError(f"{option} {path}: the folder {folder} does not exist.")
     if path.is_dir():
         raise InputError(f"{option} {path}: is a folder; give a file name.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        reason = "read-only file system" if _read_only(folder) else "permission denied"
+        raise InputError(f"{option} {path}: cannot write in the folder {folder} ({reason}).")
     return path
+
+
+def _read_only(folder: Path) -> bool:
+    """Whether *folder* is on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return False
 
 
 def refuse_overwrite(output: Path, inputs: Sequence[Path]) -> None:
@@ -74,12 +87,23 @@ def refuse_overwrite(output: Path, inputs: Sequence[Path]) -> None:
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path in *path*'s folder; rename it onto *path* only on success.
 
-    A failed write leaves neither a partial output nor the temporary file behind.
+    A failed or interrupted write (any exception, including
+    :class:`~labelaudit.errors.Interrupted` from a signal) leaves neither a partial output nor
+    the temporary file behind.
+
+    Raises
+    ------
+    OutputError
+        For an operating-system failure with an errno (``ENOSPC``, ``EACCES``, ``EROFS``...),
+        whether raised by Python, numpy, pandas or pyarrow.
     """
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{path}: the folder {folder} does not exist.")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise _output_error(path, exc) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -87,10 +111,17 @@ def atomic_path(path: Path) -> Iterator[Path]:
         # mkstemp creates the file 0600; give the output the permissions a plain open() would.
         os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise _output_error(path, exc) from exc
         raise
+
+
+def _output_error(path: Path, exc: OSError) -> OutputError:
+    """The plain one-line error for a failed write of *path*: ``out.csv: no space left...``."""
+    return OutputError(f"{path}: {os_reason(exc)}; nothing was written.")
 
 
 def _current_umask() -> int:

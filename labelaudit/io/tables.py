@@ -24,12 +24,33 @@ _KIND = {".parquet": "Parquet", ".csv": "CSV"}
 
 @contextlib.contextmanager
 def reading(path: Path) -> Iterator[None]:
-    """Turn a reader's failure (pyarrow's and pandas' errors subclass these) into one ``Error:``."""
+    """Turn a reader's failure (pyarrow's and pandas' errors subclass these) into one ``Error:``.
+
+    A failed allocation is reported with the row count the file declares: a corrupt Parquet
+    footer can claim 2**50 rows, and pyarrow then fails to allocate memory for them.
+    """
     try:
         yield
     except (OSError, ValueError) as exc:
         kind = _KIND.get(suffix_of(path), "input")
         raise InputError(f"{path}: not a readable {kind} file ({first_line(exc)}).") from exc
+    except MemoryError as exc:
+        raise InputError(
+            f"{path}: too large to read into memory{_declared_rows(path)} ({first_line(exc)}); "
+            "is the file corrupt?"
+        ) from exc
+
+
+def _declared_rows(path: Path) -> str:
+    """``, it declares N rows`` for a Parquet file whose footer can be read, else ``""``."""
+    if suffix_of(path) != ".parquet":
+        return ""
+    try:
+        import pyarrow.parquet as pq
+
+        return f": it declares {pq.read_metadata(path).num_rows:,} rows"
+    except (OSError, ValueError):
+        return ""
 
 
 def read_table(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -1,17 +1,25 @@
 """Terminal output: rich tables and summaries on stdout, progress and warnings on stderr.
 
 rich is imported where output is drawn, so ``--quiet`` and ``--json`` runs never load it.
+
+Data is text, never markup: every class name, id, column name, path and message from the data
+goes through :func:`display`, which gives a :class:`rich.text.Text` (no markup, no emoji codes)
+with control characters made visible (:func:`labelaudit.errors.printable`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from labelaudit.errors import printable
 from labelaudit.report.documents import issues_summary, percent, to_json
 
 if TYPE_CHECKING:
@@ -28,19 +36,51 @@ _VIRIDIS = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231
 # --- consoles, progress, warnings -------------------------------------------------------------
 
 
-def stdout_console() -> Console:
-    """Console for tables and summaries (stdout); colour follows rich's defaults."""
-    # rich is imported where output is drawn: --quiet and --json runs never load it.
+def display(value: object, style: str = "") -> Text:
+    """*value* as literal text for a table cell or a message: no markup, controls made visible.
+
+    ``[/]`` or ``[link=http://x]y[/link]`` are shown as typed, ``\\x1b[2J`` as ``\\x1b[2J``
+    (see :func:`labelaudit.errors.printable`).
+
+    Parameters
+    ----------
+    value
+        A class name, id, column name, path or message; ``str()`` of anything else.
+    style
+        A rich style for the whole text (applied as a style, so never parsed from the data).
+    """
+    from rich.text import Text
+
+    return Text(printable(str(value)), style=style)
+
+
+@functools.cache
+def _console_class() -> type[Console]:
     from rich.console import Console
 
-    return Console(file=sys.stdout, highlight=False)
+    class _Console(Console):
+        """A rich Console that reports a closed pipe instead of exiting with code 1."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return _Console
+
+
+def stdout_console() -> Console:
+    """Console for tables and summaries (stdout); colour follows rich's defaults.
+
+    A closed pipe raises :class:`BrokenPipeError` (rich would exit 1, the code for a failed
+    check); the CLI ends quietly (``cli/output.py``).
+    """
+    # rich is imported where output is drawn: --quiet and --json runs never load it.
+    return _console_class()(file=sys.stdout, highlight=False)
 
 
 def stderr_console() -> Console:
     """Console for progress and warnings (stderr)."""
-    from rich.console import Console
-
-    return Console(file=sys.stderr, highlight=False)
+    return _console_class()(file=sys.stderr, highlight=False)
 
 
 @contextlib.contextmanager
@@ -56,7 +96,10 @@ def progress(message: str, *, enabled: bool) -> Iterator[None]:
 def warn(message: str, *, quiet: bool) -> None:
     """Print ``Warning: message`` on stderr unless *quiet*."""
     if not quiet:
-        stderr_console().print(f"[yellow]Warning:[/yellow] {message}", markup=True, soft_wrap=True)
+        from rich.text import Text
+
+        line = Text.assemble(("Warning:", "yellow"), " ", display(message))
+        stderr_console().print(line, soft_wrap=True)
 
 
 def print_json(document: dict[str, Any]) -> None:
@@ -79,12 +122,13 @@ def _rows_table(records: list[dict[str, Any]]) -> Table:
     headers = {"given_label": "given", "predicted_label": "predicted", "label_quality": "quality"}
     for column in shown:
         numeric = column in ("row", "label_quality")
-        table.add_column(headers.get(column, column), justify="right" if numeric else "left")
+        header = display(headers.get(column, column))
+        table.add_column(header, justify="right" if numeric else "left")
     for record in records:
         cells = []
         for column in shown:
             value = record[column]
-            cells.append(_quality(value) if column == "label_quality" else str(value))
+            cells.append(display(_quality(value) if column == "label_quality" else value))
         table.add_row(*cells)
     return table
 
@@ -98,7 +142,7 @@ def render_find_issues(
         console.print(f"Most likely label errors (top {len(top_rows)}, lowest quality first):")
         console.print(_rows_table(top_rows))
     if document["output"]:
-        console.print(f"Wrote {document['output']}")
+        console.print(display(f"Wrote {document['output']}"))
 
 
 def render_score(
@@ -114,7 +158,7 @@ def render_score(
         console.print(f"Lowest label quality (top {len(lowest_rows)}):")
         console.print(_rows_table(lowest_rows))
     if document["output"]:
-        console.print(f"Wrote {document['output']}")
+        console.print(display(f"Wrote {document['output']}"))
 
 
 def _viridis(value: float) -> tuple[int, int, int]:
@@ -138,10 +182,10 @@ def noise_heatmap(noise_matrix: np.ndarray, classes: Sequence[Any]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
     table.add_column("given \\ true", justify="left", no_wrap=True)
     for index, name in enumerate(classes):
-        header = str(index) if by_index else str(name)[:8]
+        header = display(index if by_index else printable(str(name))[:8])
         table.add_column(header, justify="right", no_wrap=True)
     for i, name in enumerate(classes):
-        cells: list[Text | str] = [f"{i} {name}" if by_index else str(name)]
+        cells: list[Text | str] = [display(f"{i} {name}" if by_index else name)]
         for j in range(n_classes):
             value = float(noise_matrix[i, j])
             red, green, blue = _viridis(value)
@@ -175,7 +219,7 @@ def render_health(
     per_class.add_column("quality", justify="right")
     for c in report.classes:
         per_class.add_row(
-            str(classes[int(c.class_index)]),
+            display(classes[int(c.class_index)]),
             f"{int(c.n_examples):,}",
             f"{int(c.n_label_issues):,}",
             f"{int(c.n_inverse_label_issues):,}",
@@ -193,8 +237,8 @@ def render_health(
             overlap.add_column(header, justify="right" if header[0] in "rj" else "left")
         for o in pairs:
             overlap.add_row(
-                str(classes[int(o.class_a)]),
-                str(classes[int(o.class_b)]),
+                display(classes[int(o.class_a)]),
+                display(classes[int(o.class_b)]),
                 f"{int(o.n_overlapping):,}",
                 f"{float(o.joint_probability):.4f}",
             )
@@ -220,16 +264,18 @@ def render_clean(console: Console, document: dict[str, Any]) -> None:
 
     verb = "Removed" if document["action"] == "remove" else "Relabelled"
     console.print(
-        f"{verb} {document['n_changed']:,} of {document['n_examples']:,} rows "
-        f"({percent(document['n_changed'] / document['n_examples'])}); wrote "
-        f"{document['n_rows_written']:,} rows to {document['output']}"
+        display(
+            f"{verb} {document['n_changed']:,} of {document['n_examples']:,} rows "
+            f"({percent(document['n_changed'] / document['n_examples'])}); wrote "
+            f"{document['n_rows_written']:,} rows to {document['output']}"
+        )
     )
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("class")
     table.add_column("rows", justify="right")
     table.add_column(verb.lower(), justify="right")
     for item in document["classes"]:
-        table.add_row(str(item["class"]), f"{item['n_examples']:,}", f"{item['n_changed']:,}")
+        table.add_row(display(item["class"]), f"{item['n_examples']:,}", f"{item['n_changed']:,}")
     if document["classes"]:
         console.print("Per given class:")
         console.print(table)
@@ -273,17 +319,16 @@ def fold_progress(folds: int, *, enabled: bool) -> Iterator[Callable[[int, int],
 
 def render_predict(err: Console, out: Console, document: dict[str, Any]) -> None:
     """Fit warnings on *err*; the summary table (and ``.npy`` column classes) on *out*."""
-    from rich.markup import escape
     from rich.table import Table
 
     for message in document["warnings"]:
-        err.print(f"Warning: {message}", markup=False, highlight=False, soft_wrap=True)
+        err.print(display(f"Warning: {message}"), highlight=False, soft_wrap=True)
     kinds = document["feature_columns"]
-    table = Table(title=f"Out-of-fold probabilities written to {escape(document['output'])}")
+    table = Table(title=display(f"Out-of-fold probabilities written to {document['output']}"))
     table.show_header = False
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("model", document["model"])
+    table.add_row("model", display(document["model"]))
     table.add_row("rows × classes", f"{document['n_rows']} × {document['n_classes']}")
     table.add_row(
         "features",
@@ -302,9 +347,4 @@ def render_predict(err: Console, out: Console, document: dict[str, Any]) -> None
     out.print(table)
     if document["column_classes"]:
         mapping = ", ".join(f"{k} = {name}" for k, name in enumerate(document["classes"]))
-        out.print(
-            f"Columns of {document['output']}: {mapping}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        out.print(display(f"Columns of {document['output']}: {mapping}"), soft_wrap=True)
