@@ -201,12 +201,37 @@ def enable_debug(ctx: typer.Context, value: bool) -> bool:
     return value
 
 
+# Rendered with rich markup: single newlines are kept, so every line is written as shown and
+# kept within 78 characters (80 columns, less the margins); tests/cli/test_help.py checks both,
+# and that every command is named here.
+HELP = """\
+Audit the labels of a classification dataset with confident learning.
+
+The workflow, each step reading the files of the one before:
+  labelaudit predict data.csv --label-column label -o probs.csv
+  labelaudit find-issues --labels data.csv --probs probs.csv -o issues.csv
+  labelaudit health --labels data.csv --probs probs.csv --max-noise-rate 0.1
+  labelaudit clean data.csv --issues issues.csv -o clean.csv
+predict is optional: --probs takes any model's out-of-sample probabilities;
+score rates every label instead of flagging some.
+
+Exit codes:
+  0    ok
+  1    a requested check failed (--fail-above, --max-noise-rate, ...)
+  2    usage or input error
+  130  interrupted
+
+'labelaudit COMMAND --help' shows a command's options (find-issues: filters).
+"""
+
 app = typer.Typer(
     name="labelaudit",
     cls=LabelauditGroup,
-    help="Audit the labels of a classification dataset with confident learning.",
+    help=HELP,
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion and --show-completion: no measurable cost to `labelaudit --help`
+    # (typer imports its completion module either way).
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -9,6 +9,7 @@ import typer
 
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
+    FILTER_GUIDE,
     ClassesOption,
     CleanAction,
     DebugOption,
@@ -26,24 +27,26 @@ from labelaudit.cli.options import (
 from labelaudit.cli.output import emit, running
 
 
-@app.command("clean")
+@app.command("clean", epilog=FILTER_GUIDE)
 def clean(
     data: Annotated[
         Path,
         typer.Argument(
             metavar="DATA",
-            help="The dataset (.parquet or .csv): the same rows, in the same order, as the labels.",
+            help="The dataset to clean (.parquet or .csv): the same rows, in the same order, as "
+            "the labels and probabilities.",
             show_default=False,
         ),
     ],
     output: Annotated[
-        Path, output_option("Where to write the cleaned dataset (.parquet or .csv).")
+        Path, output_option("Where to write the cleaned copy (.parquet or .csv); not an input.")
     ],
     labels: Annotated[
         Path | None,
         typer.Option(
             "--labels",
-            help="Given labels (.parquet, .csv or .npy) (default: DATA's label column).",
+            metavar="PATH",
+            help="The given labels (.parquet, .csv or .npy), if not DATA's --label-column.",
             show_default=False,
         ),
     ] = None,
@@ -51,9 +54,9 @@ def clean(
         list[Path] | None,
         typer.Option(
             "--probs",
-            metavar="<path>",
-            help="Out-of-sample probabilities, as for find-issues (repeatable). Not needed with "
-            "--issues.",
+            metavar="PATH",
+            help="Out-of-sample predicted probabilities, as for find-issues (repeatable); not "
+            "with --issues.",
             show_default=False,
         ),
     ] = None,
@@ -61,7 +64,9 @@ def clean(
         Path | None,
         typer.Option(
             "--issues",
-            help="Reuse a find-issues output (.parquet or .csv) instead of recomputing.",
+            metavar="PATH",
+            help="Apply the issues of a find-issues -o file (.parquet or .csv) instead of "
+            "finding them again.",
             show_default=False,
         ),
     ] = None,
@@ -69,6 +74,7 @@ def clean(
         CleanAction,
         typer.Option(
             "--action",
+            metavar="ACTION",
             help="remove: drop the flagged rows; relabel: set their label to the predicted class.",
         ),
     ] = CleanAction.remove,

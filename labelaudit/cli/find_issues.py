@@ -11,6 +11,7 @@ import typer
 
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
+    FILTER_GUIDE,
     ClassesOption,
     DebugOption,
     FilterBy,
@@ -34,7 +35,7 @@ from labelaudit.cli.options import (
 from labelaudit.cli.output import emit, raise_if_failed, running
 
 
-@app.command("find-issues")
+@app.command("find-issues", epilog=FILTER_GUIDE)
 def find_issues(
     labels: LabelsOption,
     probs: ProbsOption,
@@ -52,16 +53,20 @@ def find_issues(
     ] = None,
     all_rows: Annotated[
         bool,
-        typer.Option("--all-rows", help="Write every row, in input order, not just the issues."),
+        typer.Option(
+            "--all-rows",
+            help="With -o, write every row in input order (is_label_issue marks the issues).",
+        ),
     ] = False,
     top: TopOption = 10,
     fail_above: Annotated[
         float | None,
         typer.Option(
             "--fail-above",
+            metavar="FRACTION",
             min=0.0,
             max=1.0,
-            help="Exit 1 when the fraction of flagged rows is above this, in [0, 1].",
+            help="Exit 1 when the fraction of rows flagged is above this, in [0, 1] (a CI gate).",
             show_default=False,
         ),
     ] = None,

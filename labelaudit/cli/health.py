@@ -39,9 +39,10 @@ def health(
         float | None,
         typer.Option(
             "--max-noise-rate",
+            metavar="FRACTION",
             min=0.0,
             max=1.0,
-            help="Exit 1 when the estimated noise rate is above this, in [0, 1].",
+            help="Exit 1 when the estimated fraction of wrong labels is above this, in [0, 1].",
             show_default=False,
         ),
     ] = None,
@@ -49,16 +50,20 @@ def health(
         float | None,
         typer.Option(
             "--max-class-noise-rate",
+            metavar="FRACTION",
             min=0.0,
             max=1.0,
-            help="Exit 1 when any class's label noise is above this, in [0, 1].",
+            help="Exit 1 when the estimated fraction of wrong labels in any class is above this, "
+            "in [0, 1].",
             show_default=False,
         ),
     ] = None,
     output: Annotated[
         Path | None, output_option("Also write the JSON report to this .json file.")
     ] = None,
-    top: Annotated[int, typer.Option("--top", min=0, help="Overlapping class pairs shown.")] = 10,
+    top: Annotated[
+        int, typer.Option("--top", metavar="N", min=0, help="Overlapping class pairs shown.")
+    ] = 10,
     junit_xml: JunitXmlOption = None,
     markdown: MarkdownOption = None,
     json_output: JsonOption = False,

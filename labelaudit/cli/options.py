@@ -28,6 +28,20 @@ class FilterBy(StrEnum):
     low_self_confidence = "low_self_confidence"
 
 
+# One line per filter, at most 78 characters (80 columns, less the help's margins);
+# tests/cli/test_help.py checks both. The guidance is docs/algorithms.md's section 8, shortened.
+FILTER_GUIDE = """\
+--filter-by, when to use which (docs/algorithms.md, section 8):
+  prune_by_noise_rate    the default and the best general choice
+  prune_by_class         when how many rows leave each class matters
+  both                   the most conservative: when a false alarm is costly
+  confident_learning     the cheapest; exactly the estimated issues (health)
+  predicted_neq_given    a baseline to compare with: most rows, least precise
+  low_self_confidence    as many as estimated, lowest self_confidence first
+  low_normalized_margin  as many as estimated, lowest normalized_margin first"""
+"""Shown under the options of find-issues and clean (the commands that take --filter-by)."""
+
+
 class ScoreMethod(StrEnum):
     """``--rank-by`` / ``--method`` choices (labelaudit.core.ranking.SCORE_METHODS)."""
 
@@ -58,7 +72,8 @@ LabelsOption = Annotated[
     Path,
     typer.Option(
         "--labels",
-        help="Given labels: .parquet or .csv (column --label-column) or .npy.",
+        metavar="PATH",
+        help="The given labels: a .parquet or .csv table (column --label-column) or a .npy array.",
         show_default=False,
     ),
 ]
@@ -66,9 +81,9 @@ ProbsOption = Annotated[
     list[Path],
     typer.Option(
         "--probs",
-        metavar="<path>",
-        help="Out-of-sample probabilities: .npy (N, K) or a .parquet/.csv table with one column "
-        "per class. Repeat for an ensemble of models.",
+        metavar="PATH",
+        help="Out-of-sample predicted probabilities (from predict, or any model's): an (N, K) "
+        ".npy or a .parquet/.csv table with one column per class. Repeat for an ensemble.",
         show_default=False,
     ),
 ]
@@ -76,7 +91,9 @@ LabelColumnOption = Annotated[
     str | None,
     typer.Option(
         "--label-column",
-        help="Label column of the labels table (default: 'label', or the only column).",
+        metavar="COLUMN",
+        help="The column of the labels table that holds the labels (default: 'label', or the "
+        "only column).",
         show_default=False,
     ),
 ]
@@ -84,7 +101,8 @@ IdColumnOption = Annotated[
     str | None,
     typer.Option(
         "--id-column",
-        help="Row id column (not a class); copied to the outputs.",
+        metavar="COLUMN",
+        help="A column that identifies the rows (not a class); copied to the outputs.",
         show_default=False,
     ),
 ]
@@ -92,56 +110,110 @@ ClassesOption = Annotated[
     str | None,
     typer.Option(
         "--classes",
-        help="Class names of the columns of .npy probs, in order, e.g. 'cat,dog,bird' "
+        metavar="NAMES",
+        help="The class of each column of a .npy --probs, comma-separated, e.g. 'cat,dog,bird' "
         "(default: 0..K-1).",
         show_default=False,
     ),
 ]
 NormalizeOption = Annotated[
     bool,
-    typer.Option("--normalize", help="Rescale probability rows that do not sum to 1."),
+    typer.Option(
+        "--normalize",
+        help="Rescale probability rows to sum to 1 (without it, a row off by more than 1e-4 is "
+        "an error).",
+    ),
 ]
 FilterByOption = Annotated[
-    FilterBy, typer.Option("--filter-by", help="How label issues are selected.")
+    FilterBy,
+    typer.Option(
+        "--filter-by",
+        metavar="NAME",
+        help="How the label issues are chosen: one of the seven filters listed below.",
+    ),
 ]
 FracNoiseOption = Annotated[
     float,
     typer.Option(
         "--frac-noise",
+        metavar="FRACTION",
         callback=lambda value: _check_fraction(value, "--frac-noise", allow_zero=False),
-        help="Fraction of the estimated label issues to flag, in (0, 1].",
+        help="Flag only this fraction of the estimated label issues, in (0, 1]: fewer, the "
+        "clearest (pruning filters only: prune_by_* and both).",
     ),
 ]
 MinExamplesOption = Annotated[
     int,
     typer.Option(
-        "--min-examples-per-class", min=0, help="Rows of each class never flagged (at least)."
+        "--min-examples-per-class",
+        metavar="N",
+        min=0,
+        help="Keep at least this many rows of each class unflagged; a class with no more rows "
+        "than this is not pruned (pruning filters only: prune_by_* and both).",
     ),
 ]
-TopOption = Annotated[int, typer.Option("--top", min=0, help="Rows shown in the terminal.")]
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")
+TopOption = Annotated[
+    int,
+    typer.Option(
+        "--top",
+        metavar="N",
+        min=0,
+        help="Rows shown in the terminal or the --json document (-o writes them all).",
+    ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print one JSON document on stdout instead of the tables (even with --quiet).",
+    ),
+]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Print only errors: no tables, progress or warnings.",
+    ),
+]
 
 
 DebugOption = Annotated[
     bool,
     typer.Option(
-        "--debug", help="Show tracebacks on errors.", callback=enable_debug, is_eager=True
+        "--debug",
+        help="Show the traceback of an error (for a bug report).",
+        callback=enable_debug,
+        is_eager=True,
     ),
 ]
 
 
 def output_option(help_text: str) -> typer.models.OptionInfo:
     """``-o/--output PATH`` with the command's own help text."""
-    return typer.Option("-o", "--output", help=help_text, show_default=False)
+    return typer.Option("-o", "--output", metavar="PATH", help=help_text, show_default=False)
 
 
 RankByOption = Annotated[
-    ScoreMethod, typer.Option("--rank-by", help="Label quality score used to rank issues.")
+    ScoreMethod,
+    typer.Option(
+        "--rank-by",
+        metavar="NAME",
+        help="The label quality score that orders the issues, lowest first: one of score's "
+        "--method (see labelaudit score --help).",
+    ),
 ]
-MethodOption = Annotated[ScoreMethod, typer.Option("--method", help="Label quality score.")]
+MethodOption = Annotated[
+    ScoreMethod,
+    typer.Option(
+        "--method",
+        metavar="NAME",
+        help="The label quality score. self_confidence: the probability of the given label; "
+        "normalized_margin: the given label against its strongest rival; "
+        "confidence_weighted_entropy: low when the model is unsure and gives the given label "
+        "little probability.",
+    ),
+]
 
 
 # --- reports (issue 13) -----------------------------------------------------------------------
@@ -150,6 +222,7 @@ JunitXmlOption = Annotated[
     Path | None,
     typer.Option(
         "--junit-xml",
+        metavar="PATH",
         help="Also write the checks as JUnit XML (one test case per gate and per class), for "
         "CI test reporters; written even when a check fails.",
         show_default=False,
@@ -159,6 +232,7 @@ MarkdownOption = Annotated[
     Path | None,
     typer.Option(
         "--markdown",
+        metavar="PATH",
         help="Also write a short Markdown summary (e.g. to $GITHUB_STEP_SUMMARY); written even "
         "when a check fails.",
         show_default=False,
@@ -168,6 +242,7 @@ DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data",
+        metavar="PATH",
         help="The dataset (.parquet or .csv), one row per label in the same order: its columns "
         "are shown beside the flagged rows.",
         show_default=False,
@@ -177,6 +252,7 @@ TextColumnOption = Annotated[
     str | None,
     typer.Option(
         "--text-column",
+        metavar="COLUMN",
         help="A column of --data shown in full beside each flagged row.",
         show_default=False,
     ),

@@ -14,39 +14,71 @@ from labelaudit.cli.options import DebugOption, QuietOption
 def predict(
     features: Path = typer.Argument(
         ...,
-        help="Feature table (.parquet or .csv) that also holds the label column.",
+        metavar="FEATURES",
+        help="The feature table (.parquet or .csv), with the label column.",
         show_default=False,
     ),
     label_column: str = typer.Option(
-        ..., "--label-column", help="Column with the given labels.", show_default=False
+        ...,
+        "--label-column",
+        metavar="COLUMN",
+        help="The column with the given labels (the target, not a feature).",
+        show_default=False,
     ),
     output: Path = typer.Option(
         ...,
         "-o",
         "--output",
-        help="Where to write the probabilities: .parquet, .csv or .npy.",
+        metavar="PATH",
+        help="Where to write the probabilities (.parquet, .csv or .npy): the --probs of the "
+        "other commands.",
         show_default=False,
     ),
     model: str = typer.Option(
         "logistic_regression",
         "--model",
-        help="logistic_regression, random_forest, extra_trees, hist_gradient_boosting, knn, "
-        "naive_bayes, mlp, or an importable classifier such as sklearn.svm.SVC.",
+        metavar="NAME",
+        help="A built-in model (logistic_regression, random_forest, extra_trees, "
+        "hist_gradient_boosting, knn, naive_bayes, mlp) or an importable scikit-learn "
+        "classifier, e.g. sklearn.svm.SVC.",
     ),
     model_params: str | None = typer.Option(
-        None, "--model-params", help="Model parameters as a JSON object, e.g. '{\"C\": 0.5}'."
+        None,
+        "--model-params",
+        metavar="JSON",
+        help="The model's parameters as a JSON object, e.g. '{\"C\": 0.5}'.",
     ),
-    folds: int = typer.Option(5, "--folds", min=2, help="Stratified cross-validation folds."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the fold shuffle and the model."),
-    n_jobs: int = typer.Option(1, "--n-jobs", help="Folds fitted in parallel (-1: all CPUs)."),
+    folds: int = typer.Option(
+        5,
+        "--folds",
+        metavar="N",
+        min=2,
+        help="Stratified cross-validation folds: each row is predicted by a model fitted "
+        "without it.",
+    ),
+    seed: int = typer.Option(
+        0, "--seed", metavar="N", help="Seed for the fold shuffle and the model."
+    ),
+    n_jobs: int = typer.Option(
+        1, "--n-jobs", metavar="N", help="Folds fitted in parallel (-1: all CPUs)."
+    ),
     id_column: str | None = typer.Option(
-        None, "--id-column", help="Row id column: not a feature, copied to the output."
+        None,
+        "--id-column",
+        metavar="COLUMN",
+        help="A column that identifies the rows (not a feature); copied to the output.",
     ),
     text_column: list[str] | None = typer.Option(
-        None, "--text-column", help="Free-text column to TF-IDF encode (repeatable)."
+        None,
+        "--text-column",
+        metavar="COLUMN",
+        help="A free-text column, turned into TF-IDF features (repeatable).",
     ),
     drop_column: list[str] | None = typer.Option(
-        None, "--drop-column", help="Column to leave out of the features (repeatable)."
+        None,
+        "--drop-column",
+        metavar="COLUMN",
+        help="A column to leave out of the features (repeatable).",
     ),
     quiet: QuietOption = False,
     debug: DebugOption = False,
