@@ -212,8 +212,10 @@ The workflow, each step reading the files of the one before:
   labelaudit find-issues --labels data.csv --probs probs.csv -o issues.csv
   labelaudit health --labels data.csv --probs probs.csv --max-noise-rate 0.1
   labelaudit clean data.csv --issues issues.csv -o clean.csv
+  labelaudit report --labels data.csv --probs probs.csv -o report.html
 predict is optional: --probs takes any model's out-of-sample probabilities;
-score rates every label instead of flagging some.
+score rates every label instead of flagging some; evaluate measures the audit
+on this data (injected noise) and whether cleaning helps a model.
 
 Exit codes:
   0    ok

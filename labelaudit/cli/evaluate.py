@@ -29,32 +29,50 @@ MODEL_HELP = (
 FeaturesArgument = Annotated[
     Path,
     typer.Argument(
+        metavar="FEATURES",
         help="Feature table (.parquet or .csv) that also holds the label column.",
         show_default=False,
     ),
 ]
 LabelColumn = Annotated[
-    str, typer.Option("--label-column", help="Column with the labels.", show_default=False)
+    str,
+    typer.Option(
+        "--label-column", metavar="COLUMN", help="Column with the labels.", show_default=False
+    ),
 ]
 ModelParams = Annotated[
     str | None,
-    typer.Option("--model-params", help="Model parameters as a JSON object, e.g. '{\"C\": 0.5}'."),
+    typer.Option(
+        "--model-params",
+        metavar="JSON",
+        help="Model parameters as a JSON object, e.g. '{\"C\": 0.5}'.",
+    ),
 ]
 Sparsity = Annotated[
     float,
     typer.Option(
-        "--sparsity", help="Fraction of the off-diagonal noise rates that are zero, in [0, 1]."
+        "--sparsity",
+        metavar="FRACTION",
+        help="Fraction of the off-diagonal noise rates that are zero, in [0, 1].",
     ),
 ]
-Seed = Annotated[int, typer.Option("--seed", help="Seed for the noise, the folds and the model.")]
-Folds = Annotated[int, typer.Option("--folds", help="Stratified cross-validation folds.")]
+Seed = Annotated[
+    int, typer.Option("--seed", metavar="N", help="Seed for the noise, the folds and the model.")
+]
+Folds = Annotated[
+    int, typer.Option("--folds", metavar="N", help="Stratified cross-validation folds.")
+]
 TextColumns = Annotated[
     list[str] | None,
-    typer.Option("--text-column", help="Free-text column to TF-IDF encode (repeatable)."),
+    typer.Option(
+        "--text-column", metavar="COLUMN", help="Free-text column to TF-IDF encode (repeatable)."
+    ),
 ]
 DropColumns = Annotated[
     list[str] | None,
-    typer.Option("--drop-column", help="Column to leave out of the features (repeatable)."),
+    typer.Option(
+        "--drop-column", metavar="COLUMN", help="Column to leave out of the features (repeatable)."
+    ),
 ]
 
 
@@ -80,18 +98,27 @@ def noise(
     label_column: LabelColumn,
     model: Annotated[
         list[str] | None,
-        typer.Option("--model", help=f"{MODEL_HELP} Repeat for several (and their ensemble)."),
+        typer.Option(
+            "--model", metavar="NAME", help=f"{MODEL_HELP} Repeat for several (and their ensemble)."
+        ),
     ] = None,
     model_params: ModelParams = None,
     noise_rate: Annotated[
         float,
-        typer.Option("--noise-rate", help="Fraction of labels flipped, in [0, 1): trace K(1 - R)."),
+        typer.Option(
+            "--noise-rate",
+            metavar="FRACTION",
+            help="Fraction of labels flipped, in [0, 1): trace K(1 - R).",
+        ),
     ] = 0.2,
     sparsity: Sparsity = 0.4,
     seed: Seed = 0,
     folds: Folds = 5,
     repeats: Annotated[
-        int, typer.Option("--repeats", help="Runs with seeds SEED, SEED+1, ...; mean and spread.")
+        int,
+        typer.Option(
+            "--repeats", metavar="N", help="Runs with seeds SEED, SEED+1, ...; mean and spread."
+        ),
     ] = 1,
     text_column: TextColumns = None,
     drop_column: DropColumns = None,
@@ -136,18 +163,24 @@ def clean(
     test: Annotated[
         Path,
         typer.Option(
-            "--test", help="Held-out table with the same columns and classes.", show_default=False
+            "--test",
+            metavar="PATH",
+            help="Held-out table with the same columns and classes.",
+            show_default=False,
         ),
     ],
-    model: Annotated[str, typer.Option("--model", help=MODEL_HELP)] = "logistic_regression",
+    model: Annotated[
+        str, typer.Option("--model", metavar="NAME", help=MODEL_HELP)
+    ] = "logistic_regression",
     model_params: ModelParams = None,
     filter_by: Annotated[
-        FilterBy, typer.Option("--filter-by", help="How label issues are selected.")
+        FilterBy, typer.Option("--filter-by", metavar="NAME", help="How label issues are selected.")
     ] = FilterBy.prune_by_noise_rate,
     inject_noise: Annotated[
         float | None,
         typer.Option(
             "--inject-noise",
+            metavar="FRACTION",
             help="First flip this fraction of FEATURES' labels, in [0, 1) (known noise).",
             show_default=False,
         ),

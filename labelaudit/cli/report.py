@@ -48,7 +48,8 @@ def report(
     frac_noise: FracNoiseOption = 1.0,
     min_examples_per_class: MinExamplesOption = 1,
     top: Annotated[
-        int, typer.Option("--top", min=0, help="Flagged rows (and class pairs) listed.")
+        int,
+        typer.Option("--top", metavar="N", min=0, help="Flagged rows (and class pairs) listed."),
     ] = 50,
     json_output: JsonOption = False,
     quiet: QuietOption = False,

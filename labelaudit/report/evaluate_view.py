@@ -127,11 +127,10 @@ def render_noise(console: Console, document: dict[str, Any]) -> None:
 def _print_matrix(console: Console, document: dict[str, Any]) -> None:
     """The injected noise matrix (the first repeat's), as health draws its estimate."""
     import numpy as np
-    from rich.markup import escape
 
     from labelaudit.report.terminal import noise_heatmap
 
-    classes = [escape(str(name)) for name in document["classes"]]  # heatmap cells are markup
+    classes = list(document["classes"])  # the heatmap shows names as text (terminal.display)
     if document["noise_rate"] == 0 or len(classes) > MAX_MATRIX_CLASSES:
         return
     which = " (the first repeat's)" if document["repeats"] > 1 else ""
