@@ -54,7 +54,30 @@ def health(
     output: Annotated[
         Path | None, output_option("Also write the JSON report to this .json file.")
     ] = None,
-    top: Annotated[int, typer.Option("--top", min=0, help="Overlapping class pairs shown.")] = 10,
+    top: Annotated[
+        int,
+        typer.Option(
+            "--top", min=0, help="Overlapping class pairs and confusions listed (JSON too)."
+        ),
+    ] = 10,
+    all_pairs: Annotated[
+        bool,
+        typer.Option(
+            "--all-pairs",
+            help="List every class pair in the JSON and include the noise matrix whatever the "
+            "number of classes (both grow as K^2; by default pairs are the --top ones and the "
+            "matrix is included up to 100 classes).",
+        ),
+    ] = False,
+    class_order: Annotated[
+        str | None,
+        typer.Option(
+            "--class-order",
+            help="Comma-separated class names, each once: the order of the noise matrix and "
+            "the per-class table (e.g. for ordinal classes).",
+            show_default=False,
+        ),
+    ] = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -74,10 +97,20 @@ def health(
             output=output,
             max_noise_rate=max_noise_rate,
             max_class_noise_rate=max_class_noise_rate,
+            top=top,
+            all_pairs=all_pairs,
+            class_order=None if class_order is None else class_order.split(","),
         )
     emit(
         result.document,
-        lambda console: terminal.render_health(console, result.report, result.classes, top=top),
+        lambda console: terminal.render_health(
+            console,
+            result.report,
+            result.classes,
+            top=top,
+            counts=result.document["counts"],
+            order=result.order,
+        ),
         json_output=json_output,
         quiet=quiet,
     )

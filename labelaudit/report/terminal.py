@@ -93,7 +93,10 @@ def render_find_issues(
     console: Console, document: dict[str, Any], top_rows: list[dict[str, Any]]
 ) -> None:
     """Summary line and the table of the most likely label errors."""
-    console.print(issues_summary(document["n_label_issues"], document["n_examples"]))
+    summary = issues_summary(document["n_label_issues"], document["n_examples"])
+    if document.get("filter_by"):
+        summary += f", flagged by --filter-by {document['filter_by']}"
+    console.print(summary)
     if len(top_rows):
         console.print(f"Most likely label errors (top {len(top_rows)}, lowest quality first):")
         console.print(_rows_table(top_rows))
@@ -125,8 +128,16 @@ def _viridis(value: float) -> tuple[int, int, int]:
     return tuple(round(a[i] + (b[i] - a[i]) * frac) for i in range(3))  # type: ignore[return-value]
 
 
+#: Heatmap column headers are the class names when every name is at most this long, else numbers.
+HEADER_NAME_WIDTH = 8
+
+
 def noise_heatmap(noise_matrix: np.ndarray, classes: Sequence[Any]) -> Table:
-    """The noise matrix ``P(given=i | true=j)`` in percent, as a colour heatmap table."""
+    """The noise matrix ``P(given=i | true=j)`` in percent, as a colour heatmap table.
+
+    Column headers are the class names when they are all short, else the numbers that prefix
+    each row's full class name (names are never cut).
+    """
     from rich import box
     from rich.color import Color
     from rich.style import Style
@@ -134,14 +145,14 @@ def noise_heatmap(noise_matrix: np.ndarray, classes: Sequence[Any]) -> Table:
     from rich.text import Text
 
     n_classes = len(classes)
-    by_index = n_classes > 8
+    names = [str(name) for name in classes]
+    by_index = any(len(name) > HEADER_NAME_WIDTH for name in names)
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
     table.add_column("given \\ true", justify="left", no_wrap=True)
-    for index, name in enumerate(classes):
-        header = str(index) if by_index else str(name)[:8]
-        table.add_column(header, justify="right", no_wrap=True)
-    for i, name in enumerate(classes):
-        cells: list[Text | str] = [f"{i} {name}" if by_index else str(name)]
+    for index, name in enumerate(names):
+        table.add_column(str(index) if by_index else name, justify="right", no_wrap=True)
+    for i, name in enumerate(names):
+        cells: list[Text | str] = [Text(f"{i} {name}" if by_index else name)]
         for j in range(n_classes):
             value = float(noise_matrix[i, j])
             red, green, blue = _viridis(value)
@@ -152,13 +163,116 @@ def noise_heatmap(noise_matrix: np.ndarray, classes: Sequence[Any]) -> Table:
     return table
 
 
-def render_health(
-    console: Console, report: HealthReport, classes: Sequence[Any], *, top: int
+def _confusions_table(confusions: Sequence[dict[str, Any]]) -> Table:
+    """The largest off-diagonal noise-matrix cells: given, true and ``P(given | true)``."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("true class")
+    table.add_column("given as")
+    table.add_column("% of the true class", justify="right")
+    for cell in confusions:
+        table.add_row(
+            Text(str(cell["true"])), Text(str(cell["given"])), percent(cell["probability"])
+        )
+    return table
+
+
+def _counts_lines(counts: dict[str, Any]) -> str:
+    """The three label-issue counts, each named (see ``documents.counts_document``)."""
+    width = max(len(f"{item['value']:,}") for item in counts.values())
+    return "\n".join(
+        f"  {item['value']:>{width},}  {item['description']}" for item in counts.values()
+    )
+
+
+def _per_class_table(
+    report: HealthReport, classes: Sequence[Any], order: Sequence[int] | None
+) -> Table:
+    """One row per class: worst first, or in ``--class-order``."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    by_index = {int(c.class_index): c for c in report.classes}
+    rows = list(report.classes) if order is None else [by_index[int(k)] for k in order]
+    per_class = Table(box=box.SIMPLE_HEAD)
+    for header in ("class", "rows", "issues", "inv. issues", "label noise", "inv. noise"):
+        per_class.add_column(header, justify="left" if header == "class" else "right")
+    per_class.add_column("quality", justify="right")
+    for c in rows:
+        per_class.add_row(
+            Text(str(classes[int(c.class_index)])),
+            f"{int(c.n_examples):,}",
+            f"{int(c.n_label_issues):,}",
+            f"{int(c.n_inverse_label_issues):,}",
+            percent(float(c.label_noise)),
+            percent(float(c.inverse_label_noise)),
+            f"{float(c.label_quality):.3f}",
+        )
+    return per_class
+
+
+def _render_noise_matrix(
+    console: Console,
+    report: HealthReport,
+    classes: Sequence[Any],
+    *,
+    top: int,
+    order: Sequence[int] | None,
 ) -> None:
-    """Overall panel, per-class table, top overlapping pairs and the noise-matrix heatmap."""
+    """The heatmap (in *order*) up to :data:`MAX_HEATMAP_CLASSES`, else the top confusions."""
+    from labelaudit.core.health import top_confusions
+
+    matrix = np.asarray(report.noise_matrix)
+    if report.n_classes <= MAX_HEATMAP_CLASSES:
+        if order is not None:
+            matrix = matrix[np.ix_(order, order)]
+            classes = [classes[int(k)] for k in order]
+        console.print(
+            "Noise matrix: % of the rows of each true class (column) per given label (row)"
+        )
+        heatmap = noise_heatmap(matrix, classes)
+        # At its natural width, even past the terminal's: a cut name or cell would mislead.
+        natural = console.measure(heatmap, options=console.options.update(width=10_000)).maximum
+        saved = console.width
+        console.width = max(saved, natural)
+        try:
+            console.print(heatmap)
+        finally:
+            console.width = saved
+        return
+    cells = [
+        {"given": classes[c.given], "true": classes[c.true], "probability": c.probability}
+        for c in top_confusions(matrix, top)
+    ]
+    console.print(
+        f"Noise matrix not drawn for {report.n_classes} classes (more than "
+        f"{MAX_HEATMAP_CLASSES})" + (f"; its {len(cells)} largest confusions:" if cells else ".")
+    )
+    if cells:
+        console.print(_confusions_table(cells))
+
+
+def render_health(
+    console: Console,
+    report: HealthReport,
+    classes: Sequence[Any],
+    *,
+    top: int,
+    counts: dict[str, Any] | None = None,
+    order: Sequence[int] | None = None,
+) -> None:
+    """Overall panel, the three counts, per-class table, top overlapping pairs, noise matrix.
+
+    *counts* is the document's ``counts`` (each count named); *order* the ``--class-order``.
+    """
     from rich import box
     from rich.panel import Panel
     from rich.table import Table
+    from rich.text import Text
 
     overall = (
         f"Health score [bold]{report.health_score:.3f}[/bold]   "
@@ -167,23 +281,12 @@ def render_health(
         f"{report.n_classes} classes"
     )
     console.print(Panel(overall, title="Label health", expand=False))
+    if counts:
+        console.print("Label-issue counts, and which is which:")
+        console.print(_counts_lines(counts), markup=False, highlight=False, soft_wrap=True)
 
-    console.print("Per class (worst first):")
-    per_class = Table(box=box.SIMPLE_HEAD)
-    for header in ("class", "rows", "issues", "inv. issues", "label noise", "inv. noise"):
-        per_class.add_column(header, justify="left" if header == "class" else "right")
-    per_class.add_column("quality", justify="right")
-    for c in report.classes:
-        per_class.add_row(
-            str(classes[int(c.class_index)]),
-            f"{int(c.n_examples):,}",
-            f"{int(c.n_label_issues):,}",
-            f"{int(c.n_inverse_label_issues):,}",
-            percent(float(c.label_noise)),
-            percent(float(c.inverse_label_noise)),
-            f"{float(c.label_quality):.3f}",
-        )
-    console.print(per_class)
+    console.print("Per class (worst first):" if order is None else "Per class (--class-order):")
+    console.print(_per_class_table(report, classes, order))
 
     pairs = list(report.overlapping_classes)[:top]
     if pairs:
@@ -193,24 +296,13 @@ def render_health(
             overlap.add_column(header, justify="right" if header[0] in "rj" else "left")
         for o in pairs:
             overlap.add_row(
-                str(classes[int(o.class_a)]),
-                str(classes[int(o.class_b)]),
+                Text(str(classes[int(o.class_a)])),
+                Text(str(classes[int(o.class_b)])),
                 f"{int(o.n_overlapping):,}",
                 f"{float(o.joint_probability):.4f}",
             )
         console.print(overlap)
-
-    if report.n_classes <= MAX_HEATMAP_CLASSES:
-        heatmap = noise_heatmap(np.asarray(report.noise_matrix), classes)
-        console.print(
-            "Noise matrix: % of the rows of each true class (column) per given label (row)"
-        )
-        console.print(heatmap, width=max(console.width, 20 + 5 * report.n_classes))
-    else:
-        console.print(
-            f"Noise matrix not drawn for {report.n_classes} classes "
-            f"(more than {MAX_HEATMAP_CLASSES})."
-        )
+    _render_noise_matrix(console, report, classes, top=top, order=order)
 
 
 def render_clean(console: Console, document: dict[str, Any]) -> None:
