@@ -37,8 +37,18 @@ def predict(
         None, "--model-params", help="Model parameters as a JSON object, e.g. '{\"C\": 0.5}'."
     ),
     folds: int = typer.Option(5, "--folds", min=2, help="Stratified cross-validation folds."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the fold shuffle and the model."),
-    n_jobs: int = typer.Option(1, "--n-jobs", help="Folds fitted in parallel (-1: all CPUs)."),
+    seed: int = typer.Option(
+        0,
+        "--seed",
+        min=0,
+        max=2**32 - 1,
+        help="Seed for the fold shuffle and the model, in [0, 2^32 - 1].",
+    ),
+    n_jobs: int = typer.Option(
+        1,
+        "--n-jobs",
+        help="Folds fitted in parallel (-1: all CPUs); at most the folds and the CPUs.",
+    ),
     id_column: str | None = typer.Option(
         None, "--id-column", help="Row id column: not a feature, copied to the output."
     ),
@@ -55,9 +65,14 @@ def predict(
 
     Example: labelaudit predict data.csv --label-column label -o probs.parquet
     """
-    from labelaudit.pipeline.predict import predict_probabilities
+    from labelaudit.pipeline.predict import effective_n_jobs, predict_probabilities
     from labelaudit.report import terminal
 
+    n_jobs, capped = effective_n_jobs(n_jobs, folds)
+    if capped is not None and not quiet:
+        terminal.stderr_console().print(
+            f"Note: {capped}", markup=False, highlight=False, soft_wrap=True
+        )
     with terminal.fold_progress(folds, enabled=not quiet) as on_fold:
         document = predict_probabilities(
             features,

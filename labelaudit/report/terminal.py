@@ -332,29 +332,40 @@ def render_clean(console: Console, document: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def fold_progress(folds: int, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
-    """A ``Fitting folds`` bar on stderr; yields the callback that advances it.
+    """A ``Fitting fold k of n`` bar with a spinner and elapsed time on stderr.
 
-    The bar appears at the first call (once the inputs are valid: no bar above an input error).
+    Yields the callback that advances it. The bar appears at the first call (once the inputs
+    are valid: no bar above an input error) and keeps moving during a long first fold.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     progress = Progress(
-        TextColumn("Fitting folds"),
+        SpinnerColumn(),
+        TextColumn("Fitting folds ({task.description})"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=stderr_console(),
         disable=not enabled,
     )
-    task = progress.add_task("folds", total=folds)
+    task = progress.add_task(f"fold 1 of {folds}", total=folds)
     started = False
 
     def on_fold(done: int, total: int) -> None:
         nonlocal started
+        current = f"fold {min(done + 1, total)} of {total}" if done < total else "done"
+        progress.update(task, completed=done, description=current)
         if not started:
             progress.start()
             started = True
-        progress.update(task, completed=done)
+        progress.refresh()
 
     try:
         yield on_fold
@@ -363,39 +374,77 @@ def fold_progress(folds: int, *, enabled: bool) -> Iterator[Callable[[int, int],
             progress.stop()
 
 
-def render_predict(err: Console, out: Console, document: dict[str, Any]) -> None:
-    """Fit warnings on *err*; the summary table (and ``.npy`` column classes) on *out*."""
-    from rich.markup import escape
-    from rich.table import Table
+def _encodable(text: str, console: Console) -> str:
+    """*text* as the console's stream can write it (``\\xd7`` for what it cannot encode)."""
+    encoding = getattr(console.file, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        pass
+    return text
 
+
+def _column_names(names: Sequence[str], limit: int = 6) -> str:
+    """``a, b, c`` or ``a, b, … (12 more)``: some of the columns of one kind."""
+    shown = ", ".join(str(name) for name in names[:limit])
+    return shown + (f", … ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _feature_lines(kinds: dict[str, list[str]]) -> str:
+    """Which columns were used as numeric / categorical / text, and which were ignored."""
+    lines = [
+        f"{len(kinds[kind])} {kind}" + (f": {_column_names(kinds[kind])}" if kinds[kind] else "")
+        for kind in ("numeric", "categorical", "text")
+    ]
+    if kinds.get("ignored"):
+        lines.append(f"ignored: {_column_names(kinds['ignored'])}")
+    return "\n".join(lines)
+
+
+def render_predict(err: Console, out: Console, document: dict[str, Any]) -> None:
+    """Fit warnings and notes on *err*; the summary table (and ``.npy`` legend) on *out*.
+
+    Whatever *out*'s encoding cannot write (an ASCII locale) is backslash-escaped rather than
+    failing after the output file was written.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    for message in document.get("notes", []):
+        err.print(
+            _encodable(f"Note: {message}", err), markup=False, highlight=False, soft_wrap=True
+        )
     for message in document["warnings"]:
-        err.print(f"Warning: {message}", markup=False, highlight=False, soft_wrap=True)
-    kinds = document["feature_columns"]
-    table = Table(title=f"Out-of-fold probabilities written to {escape(document['output'])}")
+        err.print(
+            _encodable(f"Warning: {message}", err), markup=False, highlight=False, soft_wrap=True
+        )
+    table = Table(
+        title=Text(_encodable(f"Out-of-fold probabilities written to {document['output']}", out))
+    )
     table.show_header = False
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("model", document["model"])
-    table.add_row("rows × classes", f"{document['n_rows']} × {document['n_classes']}")
-    table.add_row(
-        "features",
-        f"{len(kinds['numeric'])} numeric, {len(kinds['categorical'])} categorical, "
-        f"{len(kinds['text'])} text",
-    )
-    table.add_row(
-        "cross-validation", f"{document['folds']} stratified folds, seed {document['seed']}"
-    )
-    table.add_row(
-        "accuracy",
-        f"{document['accuracy']:.4f} (majority class: {document['baseline_accuracy']:.4f})",
-    )
-    table.add_row("log loss", f"{document['log_loss']:.4f}")
-    table.add_row("time", f"{document['seconds']:.1f} s")
+    rows = [
+        ("model", document["model"]),
+        ("rows x classes", f"{document['n_rows']} x {document['n_classes']}"),
+        ("features", _feature_lines(document["feature_columns"])),
+        ("cross-validation", f"{document['folds']} stratified folds, seed {document['seed']}"),
+        (
+            "accuracy",
+            f"{document['accuracy']:.4f} (majority class: {document['baseline_accuracy']:.4f})",
+        ),
+        ("log loss", f"{document['log_loss']:.4f}"),
+        ("time", f"{document['seconds']:.1f} s"),
+    ]
+    for name, value in rows:
+        table.add_row(name, Text(_encodable(str(value), out)))
     out.print(table)
     if document["column_classes"]:
         mapping = ", ".join(f"{k} = {name}" for k, name in enumerate(document["classes"]))
         out.print(
-            f"Columns of {document['output']}: {mapping}",
+            _encodable(f"Columns of {document['output']}: {mapping}", out),
             markup=False,
             highlight=False,
             soft_wrap=True,
