@@ -87,12 +87,13 @@ MANY_CLASSES = 100
 
 
 def continuous_hint(n_classes: int, n_rows: int, column: object) -> str:
-    """``"11,000 distinct values in 12,000 rows: is 'price' a continuous column? "`` or ``""``."""
+    """``"label column 'price' has 11,000 distinct values in 12,000 rows: is it a continuous
+    column? "``, or ``""`` when the number of classes is plausible."""
     if n_classes <= MANY_CLASSES and n_classes <= n_rows / 2:
         return ""
     return (
         f"label column {short(column)!r} has {n_classes:,} distinct values in {n_rows:,} rows: "
-        "is it a continuous column? predict needs class labels. "
+        "is it a continuous column? "
     )
 
 
@@ -106,21 +107,25 @@ def check_class_sizes(
     small = [(classes[k], int(n)) for k, n in enumerate(counts) if n < folds]
     if not small:
         return
+    hint = continuous_hint(len(classes), int(counts.sum()), column)
     fewest = min(n for _, n in small)
-    shown = [f"{short(name)!r} ({n} row{'' if n == 1 else 's'})" for name, n in small[:5]]
-    more = f", … ({len(small) - 5:,} more)" if len(small) > 5 else ""
+    limit = 2 if hint else 5
+    shown = [f"{short(name)!r} ({n} row{'' if n == 1 else 's'})" for name, n in small[:limit]]
+    more = f", … ({len(small) - limit:,} more)" if len(small) > limit else ""
     listed = ", ".join(shown) + more
     if len(small) == 1:
         head = f"class {listed} has fewer rows than --folds {folds}"
     else:
         head = f"{len(small):,} classes have fewer rows than --folds {folds}: {listed}"
-    if fewest >= 2:
+    if hint:
+        fix = "pass a column of class labels, or bin this one into classes"
+    elif fewest >= 2:
         which = "that class" if len(small) == 1 else "those classes"
         fix = f"use --folds {fewest} or remove the rows of {which}"
     else:
         fix = "a class needs at least 2 rows to be cross-validated: remove or relabel its rows"
-    hint = continuous_hint(len(classes), int(counts.sum()), column)
-    raise InputError(f"{hint}{head}; every class needs a row in every fold. Fix: {fix}.")
+    tail = "" if hint else "; every class needs a row in every fold"
+    raise InputError(f"{hint}{head}{tail}. Fix: {fix}.")
 
 
 def out_of_fold_probabilities(
