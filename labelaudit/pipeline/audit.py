@@ -317,6 +317,21 @@ def _health_counts(inputs: AuditInputs, stats: LabelStats, report: HealthReport)
     )
 
 
+def _noise_matrix_part(
+    report: HealthReport, classes: Sequence[Any], order: list[int] | None, *, all_pairs: bool
+) -> dict[str, Any]:
+    """The document's ``noise_matrix`` up to :data:`MAX_DOCUMENT_MATRIX_CLASSES`, else a note."""
+    from labelaudit.report import documents
+
+    omitted = None
+    if not all_pairs and report.n_classes > MAX_DOCUMENT_MATRIX_CLASSES:
+        omitted = (
+            f"{report.n_classes:,} classes is more than {MAX_DOCUMENT_MATRIX_CLASSES} (K x K "
+            "numbers); pass --all-pairs to include it"
+        )
+    return documents.noise_matrix_document(report.noise_matrix, classes, order, omitted=omitted)
+
+
 def health(
     sources: AuditSources,
     *,
@@ -354,21 +369,12 @@ def health(
     warning = _weak_model_warning(stats)
     classes = inputs.classes
     del inputs, stats
-    include_matrix = all_pairs or report.n_classes <= MAX_DOCUMENT_MATRIX_CLASSES
     document = documents.health_document(
         report,
         classes,
         counts=counts,
         confusions=top_confusions(report.noise_matrix, top),
-        noise_matrix=documents.noise_matrix_document(
-            report.noise_matrix,
-            classes,
-            order,
-            omitted=None
-            if include_matrix
-            else f"{report.n_classes:,} classes is more than {MAX_DOCUMENT_MATRIX_CLASSES} "
-            "(K x K numbers); pass --all-pairs to include it",
-        ),
+        noise_matrix=_noise_matrix_part(report, classes, order, all_pairs=all_pairs),
         warnings=[warning] if warning else [],
     )
     checks = health_checks(

@@ -68,20 +68,45 @@ def predict_probabilities(
         progress_callback=on_fold,
     )
     _write_probabilities(output, probs, classes, selected, id_column)
+    return _document(
+        output,
+        choice,
+        classes,
+        metrics,
+        selected,
+        is_npy,
+        started,
+        folds=folds,
+        seed=seed,
+        n_jobs=n_jobs,
+        capped=capped,
+        label_column=label_column,
+    )
+
+
+def _document(
+    output: Path,
+    choice: Any,
+    classes: list[str],
+    metrics: dict[str, Any],
+    selected: FeatureSelection,
+    is_npy: bool,
+    started: float,
+    **run: Any,
+) -> dict[str, Any]:
+    """The ``predict`` document: the run's settings, the metrics and their warnings."""
     weak = weak_model_warning(
         metrics["accuracy"], metrics["baseline_accuracy"], source="cross-validated accuracy"
     )
     metrics["warnings"] = [*metrics["warnings"], *([weak] if weak else [])]
     metrics["feature_columns"] = {**metrics["feature_columns"], "ignored": selected.ignored}
+    capped = run.pop("capped")
     return {
         "output": str(output),
         "model": choice.description,
         "calibrated": choice.calibrated,
-        "folds": folds,
-        "seed": seed,
-        "n_jobs": n_jobs,
+        **run,
         "notes": [] if capped is None else [capped],
-        "label_column": label_column,
         "classes": classes,
         "column_classes": is_npy,
         "seconds": time.perf_counter() - started,
