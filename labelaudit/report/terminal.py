@@ -150,7 +150,8 @@ def noise_heatmap(noise_matrix: np.ndarray, classes: Sequence[Any]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
     table.add_column("given \\ true", justify="left", no_wrap=True)
     for index, name in enumerate(names):
-        table.add_column(str(index) if by_index else name, justify="right", no_wrap=True)
+        header = Text(str(index) if by_index else name)  # a name is never read as markup
+        table.add_column(header, justify="right", no_wrap=True)
     for i, name in enumerate(names):
         cells: list[Text | str] = [Text(f"{i} {name}" if by_index else name)]
         for j in range(n_classes):
