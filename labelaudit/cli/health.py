@@ -110,6 +110,7 @@ def health(
             top=top,
             counts=result.document["counts"],
             order=result.order,
+            all_pairs=all_pairs,
         ),
         json_output=json_output,
         quiet=quiet,

@@ -265,10 +265,12 @@ def render_health(
     top: int,
     counts: dict[str, Any] | None = None,
     order: Sequence[int] | None = None,
+    all_pairs: bool = False,
 ) -> None:
     """Overall panel, the three counts, per-class table, top overlapping pairs, noise matrix.
 
-    *counts* is the document's ``counts`` (each count named); *order* the ``--class-order``.
+    *counts* is the document's ``counts`` (each count named); *order* the ``--class-order``;
+    *all_pairs* lists every pair the report holds, not just the *top* ones.
     """
     from rich import box
     from rich.panel import Panel
@@ -289,9 +291,10 @@ def render_health(
     console.print("Per class (worst first):" if order is None else "Per class (--class-order):")
     console.print(_per_class_table(report, classes, order))
 
-    pairs = list(report.overlapping_classes)[:top]
+    pairs = list(report.overlapping_classes)[: None if all_pairs else top]
     if pairs:
-        console.print(f"Most overlapping classes (top {len(pairs)}):")
+        shown = "all pairs" if all_pairs else f"top {len(pairs)}"
+        console.print(f"Most overlapping classes ({shown}):")
         overlap = Table(box=box.SIMPLE_HEAD)
         for header in ("class a", "class b", "rows", "joint probability"):
             overlap.add_column(header, justify="right" if header[0] in "rj" else "left")

@@ -89,6 +89,10 @@ def test_top_and_all_pairs(tmp_path: Path) -> None:
     assert top3["overlapping_classes"] == every["overlapping_classes"][:3]
     human = invoke(*base[:-1], "--top", "2").stdout
     assert "Most overlapping classes (top 2)" in human
+    everything = invoke(*base[:-1], "--all-pairs").stdout
+    assert "Most overlapping classes (all pairs)" in everything
+    table = everything.split("(all pairs):")[1].split("Noise matrix")[0]
+    assert len([line for line in table.splitlines() if line.strip()]) == 2 + 28  # header, rule
 
 
 # --- item 12: the three counts ----------------------------------------------------------------
