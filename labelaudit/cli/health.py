@@ -62,8 +62,33 @@ def health(
         Path | None, output_option("Also write the JSON report to this .json file.")
     ] = None,
     top: Annotated[
-        int, typer.Option("--top", metavar="N", min=0, help="Overlapping class pairs shown.")
+        int,
+        typer.Option(
+            "--top",
+            metavar="N",
+            min=0,
+            help="Overlapping class pairs and confusions listed (JSON too).",
+        ),
     ] = 10,
+    all_pairs: Annotated[
+        bool,
+        typer.Option(
+            "--all-pairs",
+            help="List every class pair in the JSON and include the noise matrix whatever the "
+            "number of classes (both grow as K^2; by default pairs are the --top ones and the "
+            "matrix is included up to 100 classes).",
+        ),
+    ] = False,
+    class_order: Annotated[
+        str | None,
+        typer.Option(
+            "--class-order",
+            metavar="NAMES",
+            help="Comma-separated class names, each once: the order of the noise matrix and "
+            "the per-class table (e.g. for ordinal classes).",
+            show_default=False,
+        ),
+    ] = None,
     junit_xml: JunitXmlOption = None,
     markdown: MarkdownOption = None,
     json_output: JsonOption = False,
@@ -89,6 +114,9 @@ def health(
             output=output,
             max_noise_rate=max_noise_rate,
             max_class_noise_rate=max_class_noise_rate,
+            top=top,
+            all_pairs=all_pairs,
+            class_order=None if class_order is None else class_order.split(","),
         )
     ci_outputs.write(
         "health",
@@ -99,7 +127,15 @@ def health(
     )
     emit(
         result.document,
-        lambda console: terminal.render_health(console, result.report, result.classes, top=top),
+        lambda console: terminal.render_health(
+            console,
+            result.report,
+            result.classes,
+            top=top,
+            counts=result.document["counts"],
+            order=result.order,
+            all_pairs=all_pairs,
+        ),
         json_output=json_output,
         quiet=quiet,
     )

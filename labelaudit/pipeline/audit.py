@@ -117,6 +117,22 @@ def _row_facts(inputs: AuditInputs, predicted: np.ndarray, scores: np.ndarray) -
     }
 
 
+def _weak_model_warning(stats: LabelStats) -> str | None:
+    """The weak-model warning for these probabilities, also raised as a Python warning.
+
+    The CLI prints Python warnings raised by a use case as ``Warning:`` lines on stderr; the
+    returned sentence goes into the document's ``warnings``.
+    """
+    import warnings
+
+    from labelaudit.pipeline.model_quality import probs_accuracy_warning
+
+    message = probs_accuracy_warning(stats.predicted_labels, stats.labels, stats.class_counts)
+    if message is not None:
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return message
+
+
 def find_issues(
     sources: AuditSources,
     *,
@@ -149,6 +165,7 @@ def find_issues(
     )
     scores = quality_scores(inputs, stats, method=rank_by, adjust_pred_probs=False)
     ranked = order_label_issues(is_issue, scores)
+    warning = _weak_model_warning(stats)
     n_examples, n_classes = inputs.n_examples, inputs.n_classes
     row_facts = _row_facts(inputs, stats.predicted_labels, scores)
     # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
@@ -171,6 +188,7 @@ def find_issues(
         rank_by=rank_by,
         output=None if output is None else str(output),
         fail_above=fail_above,
+        warnings=[warning] if warning else [],
     )
     return document, checks
 
@@ -229,14 +247,89 @@ def score_labels(
     )
 
 
+#: ``health --json`` and ``-o`` include the K x K noise matrix up to this many classes (and
+#: always with ``--all-pairs``); above it the document says why it was left out.
+MAX_DOCUMENT_MATRIX_CLASSES = 100
+
+
 @dataclass(frozen=True)
 class HealthResult:
-    """health's result: the core's report, the classes, the document and the gates' result."""
+    """health's result: the core's report, the classes, the document and the gates' result.
+
+    ``order`` is the class order of ``--class-order`` (class indices), or ``None``.
+    """
 
     report: HealthReport
     classes: list[Any]
     document: dict[str, Any]
     checks: CheckResult
+    order: list[int] | None = None
+
+
+def resolve_class_order(classes: Sequence[Any], class_order: Sequence[str]) -> list[int]:
+    """The class indices in the order ``--class-order`` names them (by the classes' text).
+
+    Raises
+    ------
+    InputError
+        A name that is not a class, a class named twice, or a class left out.
+    """
+    from labelaudit.errors import InputError, listing
+
+    index = {str(name): k for k, name in enumerate(classes)}
+    names = [name.strip() for name in class_order]
+    unknown = [name for name in dict.fromkeys(names) if name not in index]
+    repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    missing = [str(name) for name in classes if str(name) not in names]
+    problems = []
+    if unknown:
+        problems.append(f"not classes: {listing(unknown)}")
+    if repeated:
+        problems.append(f"named more than once: {listing(repeated)}")
+    if missing:
+        problems.append(f"missing: {listing(missing)}")
+    if problems:
+        raise InputError(
+            f"--class-order must name each of the {len(classes):,} classes exactly once; "
+            + "; ".join(problems)
+            + "."
+        )
+    return [index[name] for name in names]
+
+
+def _health_counts(inputs: AuditInputs, stats: LabelStats, report: HealthReport) -> dict[str, Any]:
+    """The three label-issue counts (DESIGN.md 3.2), each from its own core call."""
+    import warnings
+
+    from labelaudit.core.filtering import find_label_issues
+    from labelaudit.report import documents
+
+    with warnings.catch_warnings():  # find-issues' own warnings (small classes) are not health's
+        warnings.simplefilter("ignore")
+        flagged = find_label_issues(
+            inputs.labels, inputs.pred_probs, filter_by="prune_by_noise_rate", stats=stats
+        )
+    return documents.counts_document(
+        flagged=int(flagged.sum()),
+        filter_by="prune_by_noise_rate",
+        estimate=int(report.n_label_issues),
+        per_class_sum=sum(int(c.n_label_issues) for c in report.classes),
+    )
+
+
+def _noise_matrix_part(
+    report: HealthReport, classes: Sequence[Any], order: list[int] | None, *, all_pairs: bool
+) -> dict[str, Any]:
+    """The document's ``noise_matrix`` up to :data:`MAX_DOCUMENT_MATRIX_CLASSES`, else a note."""
+    from labelaudit.report import documents
+
+    omitted = None
+    if not all_pairs and report.n_classes > MAX_DOCUMENT_MATRIX_CLASSES:
+        omitted = (
+            f"{report.n_classes:,} classes is more than {MAX_DOCUMENT_MATRIX_CLASSES} (K x K "
+            "numbers); pass --all-pairs to include it"
+        )
+    return documents.noise_matrix_document(report.noise_matrix, classes, order, omitted=omitted)
 
 
 def health(
@@ -245,9 +338,18 @@ def health(
     output: Path | None = None,
     max_noise_rate: float | None = None,
     max_class_noise_rate: float | None = None,
+    top: int = 10,
+    all_pairs: bool = False,
+    class_order: Sequence[str] | None = None,
 ) -> HealthResult:
-    """The dataset's label health; writes the JSON document to ``output`` when given."""
-    from labelaudit.core.health import health_report
+    """The dataset's label health; writes the JSON document to ``output`` when given.
+
+    The document lists the *top* overlapping pairs and confusions (every pair, and the noise
+    matrix whatever K, with *all_pairs*); *class_order* names every class once and sets the
+    order of the noise matrix (and of the human tables).
+    """
+    from labelaudit.core.counting import compute_label_stats
+    from labelaudit.core.health import health_report, top_confusions
     from labelaudit.io.npy import page_releaser
     from labelaudit.io.paths import check_output, write_text
     from labelaudit.report import documents
@@ -255,15 +357,26 @@ def health(
     if output is not None:
         check_output(output, (".json",), sources.paths())
     inputs = sources.load()
-    report = health_report(
-        inputs.labels,
-        inputs.pred_probs,
-        release_rows=page_releaser(inputs.pred_probs),
-        assume_valid=True,
+    order = None if class_order is None else resolve_class_order(inputs.classes, class_order)
+    release = page_releaser(inputs.pred_probs)
+    stats = compute_label_stats(
+        inputs.labels, inputs.pred_probs, release_rows=release, assume_valid=True
     )
+    report = health_report(
+        inputs.labels, inputs.pred_probs, stats=stats, top_pairs=None if all_pairs else top
+    )
+    counts = _health_counts(inputs, stats, report)
+    warning = _weak_model_warning(stats)
     classes = inputs.classes
-    del inputs
-    document = documents.health_document(report, classes)
+    del inputs, stats
+    document = documents.health_document(
+        report,
+        classes,
+        counts=counts,
+        confusions=top_confusions(report.noise_matrix, top),
+        noise_matrix=_noise_matrix_part(report, classes, order, all_pairs=all_pairs),
+        warnings=[warning] if warning else [],
+    )
     checks = health_checks(
         document["noise_rate"],
         [(c["class"], c["label_noise"]) for c in document["classes"]],
@@ -273,4 +386,4 @@ def health(
     document["checks"] = checks.document()
     if output is not None:
         write_text(documents.to_json(document) + "\n", output)
-    return HealthResult(report=report, classes=classes, document=document, checks=checks)
+    return HealthResult(report, classes, document, checks, order)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
+from labelaudit.pipeline.model_quality import weak_model_warning
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,15 +35,16 @@ def predict_probabilities(
     """Fit *model* by stratified K-fold, write every row's out-of-fold probabilities to *output*.
 
     ``on_fold(done, folds)`` is called once the inputs are valid and after each fold. Returns the
-    ``predict`` document (model, sizes, feature kinds, accuracy against the majority class).
+    ``predict`` document (model, sizes, feature kinds and ignored columns, accuracy against the
+    majority class, ``warnings`` including a weak model's, ``notes`` such as a capped
+    ``n_jobs``).
     """
     from labelaudit import io
     from labelaudit import predict as models
 
     started = time.perf_counter()
     io.check_output(output, (*io.TABLE_SUFFIXES, ".npy"), [features])
-    if n_jobs == 0:
-        raise InputError("--n-jobs must be a positive number of processes or -1 (all CPUs).")
+    n_jobs, capped = effective_n_jobs(n_jobs, folds)
     choice = models.build_model(model, model_params, seed)
     selected = models.select_features(
         io.read_table(features),
@@ -65,17 +68,84 @@ def predict_probabilities(
         progress_callback=on_fold,
     )
     _write_probabilities(output, probs, classes, selected, id_column)
+    return _document(
+        output,
+        choice,
+        classes,
+        metrics,
+        selected,
+        is_npy,
+        started,
+        folds=folds,
+        seed=seed,
+        n_jobs=n_jobs,
+        capped=capped,
+        label_column=label_column,
+    )
+
+
+def _document(
+    output: Path,
+    choice: Any,
+    classes: list[str],
+    metrics: dict[str, Any],
+    selected: FeatureSelection,
+    is_npy: bool,
+    started: float,
+    **run: Any,
+) -> dict[str, Any]:
+    """The ``predict`` document: the run's settings, the metrics and their warnings."""
+    weak = weak_model_warning(
+        metrics["accuracy"], metrics["baseline_accuracy"], source="cross-validated accuracy"
+    )
+    metrics["warnings"] = [*metrics["warnings"], *([weak] if weak else [])]
+    metrics["feature_columns"] = {**metrics["feature_columns"], "ignored": selected.ignored}
+    capped = run.pop("capped")
     return {
         "output": str(output),
         "model": choice.description,
         "calibrated": choice.calibrated,
-        "folds": folds,
-        "seed": seed,
+        **run,
+        "notes": [] if capped is None else [capped],
         "classes": classes,
         "column_classes": is_npy,
         "seconds": time.perf_counter() - started,
         **metrics,
     }
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def effective_n_jobs(n_jobs: int, folds: int) -> tuple[int, str | None]:
+    """Processes to fit the folds with, at most ``min(folds, CPUs)``; a note when capped.
+
+    Negative values count back from the CPUs as joblib's do (-1: all, -2: all but one).
+
+    Raises
+    ------
+    InputError
+        ``--n-jobs 0``.
+    """
+    if n_jobs == 0:
+        raise InputError("--n-jobs must be a positive number of processes or -1 (all CPUs).")
+    cpus = available_cpus()
+    requested = n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs)
+    cap = max(1, min(folds, cpus))
+    if requested <= cap:
+        return requested, None
+    note = None
+    if n_jobs > 0:
+        note = (
+            f"--n-jobs {n_jobs} capped at {cap}: {folds} folds, {cpus} CPU"
+            f"{'' if cpus == 1 else 's'} (more processes would only wait)."
+        )
+    return cap, note
 
 
 def _write_probabilities(

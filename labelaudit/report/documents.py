@@ -129,8 +129,13 @@ def find_issues_document(
     rank_by: str,
     output: str | None,
     fail_above: float | None,
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The ``find-issues --json`` document; ``issues`` holds the ``--top`` most likely errors."""
+    """The ``find-issues --json`` document; ``issues`` holds the ``--top`` most likely errors.
+
+    ``n_label_issues`` is the number of rows the *filter_by* filter flagged; ``warnings`` are
+    the sentences also printed on stderr (e.g. a model no better than the majority class).
+    """
     fraction = n_label_issues / n_examples
     return {
         "n_examples": n_examples,
@@ -142,6 +147,7 @@ def find_issues_document(
         "output": output,
         "fail_above": fail_above,
         "passed": None if fail_above is None else fraction <= fail_above,
+        "warnings": list(warnings),
         "issues": top_rows,
     }
 
@@ -167,15 +173,79 @@ def score_document(
     }
 
 
-def health_document(report: HealthReport, classes: Sequence[Any]) -> dict[str, Any]:
-    """The ``health --json`` document (DESIGN.md section 3), with class names for indices."""
+COUNT_DESCRIPTIONS = {
+    "find_issues": "rows find-issues flags with its default filter ({filter_by}); "
+    "--fail-above gates on their fraction",
+    "confident_learning_estimate": "confident learning's estimate of the label issues, health's "
+    "headline: noise rate = this / rows, gated by --max-noise-rate",
+    "per_class_sum": "sum of the per-class 'issues' (each class's estimate, rounded); each "
+    "class's share is gated by --max-class-noise-rate",
+}
+"""One line per count of ``health``'s ``counts``, saying what it is and what gates on it."""
+
+
+def counts_document(
+    *, flagged: int, filter_by: str, estimate: int, per_class_sum: int
+) -> dict[str, dict[str, Any]]:
+    """health's three label-issue counts, each with the sentence that tells them apart."""
+    values = {
+        "find_issues": flagged,
+        "confident_learning_estimate": estimate,
+        "per_class_sum": per_class_sum,
+    }
+    return {
+        name: {
+            "value": int(value),
+            "description": COUNT_DESCRIPTIONS[name].format(filter_by=filter_by),
+        }
+        for name, value in values.items()
+    }
+
+
+def noise_matrix_document(
+    noise_matrix: np.ndarray,
+    classes: Sequence[Any],
+    order: Sequence[int] | None,
+    *,
+    omitted: str | None,
+) -> dict[str, Any]:
+    """``noise_matrix`` (rows given, columns true, in *order*) or ``None`` with the reason."""
+    if omitted is not None:
+        return {"noise_matrix": None, "noise_matrix_omitted": omitted}
+    indices = np.arange(len(classes)) if order is None else np.asarray(order, dtype=np.int64)
+    matrix = np.asarray(noise_matrix, dtype=np.float64)[np.ix_(indices, indices)]
+    return {
+        "noise_matrix": {
+            "classes": [classes[int(k)] for k in indices],
+            "given_by_true": matrix,
+        },
+        "noise_matrix_omitted": None,
+    }
+
+
+def health_document(
+    report: HealthReport,
+    classes: Sequence[Any],
+    *,
+    counts: dict[str, Any] | None = None,
+    confusions: Sequence[Any] = (),
+    noise_matrix: dict[str, Any] | None = None,
+    warnings: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The ``health --json`` document (DESIGN.md section 3), with class names for indices.
+
+    ``overlapping_classes`` holds the pairs the report lists (``--top``, or all of them);
+    ``n_class_pairs`` says how many there are in all.
+    """
+    n_classes = int(report.n_classes)
     return plain(
         {
             "n_examples": int(report.n_examples),
-            "n_classes": int(report.n_classes),
+            "n_classes": n_classes,
             "n_label_issues": int(report.n_label_issues),
             "noise_rate": float(report.noise_rate),
             "health_score": float(report.health_score),
+            **({} if counts is None else {"counts": counts}),
             "classes": [
                 {
                     "class": classes[int(c.class_index)],
@@ -188,6 +258,7 @@ def health_document(report: HealthReport, classes: Sequence[Any]) -> dict[str, A
                 }
                 for c in report.classes
             ],
+            "n_class_pairs": n_classes * (n_classes - 1) // 2,
             "overlapping_classes": [
                 {
                     "class_a": classes[int(o.class_a)],
@@ -197,6 +268,16 @@ def health_document(report: HealthReport, classes: Sequence[Any]) -> dict[str, A
                 }
                 for o in report.overlapping_classes
             ],
+            "top_confusions": [
+                {
+                    "given": classes[int(c.given)],
+                    "true": classes[int(c.true)],
+                    "probability": float(c.probability),
+                }
+                for c in confusions
+            ],
+            **({} if noise_matrix is None else noise_matrix),
+            "warnings": list(warnings),
         }
     )
 
