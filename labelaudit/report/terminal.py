@@ -455,6 +455,7 @@ def render_predict(err: Console, out: Console, document: dict[str, Any]) -> None
     failing after the output file was written.
     """
     from rich.table import Table
+    from rich.text import Text
 
     for message in document.get("notes", []):
         err.print(display(_encodable(f"Note: {message}", err)), highlight=False, soft_wrap=True)
@@ -479,7 +480,8 @@ def render_predict(err: Console, out: Console, document: dict[str, Any]) -> None
         ("time", f"{document['seconds']:.1f} s"),
     ]
     for name, value in rows:
-        table.add_row(name, display(_encodable(str(value), out)))
+        lines = _encodable(str(value), out).split("\n")  # one visible line per feature kind
+        table.add_row(name, Text("\n").join(display(line) for line in lines))
     out.print(table)
     if document["column_classes"]:
         mapping = ", ".join(f"{k} = {name}" for k, name in enumerate(document["classes"]))
