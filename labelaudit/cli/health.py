@@ -89,6 +89,15 @@ def health(
             show_default=False,
         ),
     ] = None,
+    flagged_count: Annotated[
+        bool | None,
+        typer.Option(
+            "--flagged-count/--no-flagged-count",
+            help="Also count the rows find-issues would flag (a second, full pass over the "
+            "probabilities). Default: only for inputs of at most 20,000,000 probabilities.",
+            show_default=False,
+        ),
+    ] = None,
     junit_xml: JunitXmlOption = None,
     markdown: MarkdownOption = None,
     json_output: JsonOption = False,
@@ -117,6 +126,7 @@ def health(
             top=top,
             all_pairs=all_pairs,
             class_order=None if class_order is None else class_order.split(","),
+            flagged_count=flagged_count,
         )
     ci_outputs.write(
         "health",

@@ -184,22 +184,36 @@ COUNT_DESCRIPTIONS = {
 """One line per count of ``health``'s ``counts``, saying what it is and what gates on it."""
 
 
+FLAGGED_NOT_COUNTED = (
+    "not counted for inputs of more than {limit:,} probabilities: it needs a second, full "
+    "pruning pass over them; run find-issues for it, or pass health --flagged-count"
+)
+"""Why ``counts.find_issues`` is ``null`` on large inputs."""
+
+
 def counts_document(
-    *, flagged: int, filter_by: str, estimate: int, per_class_sum: int
+    *, flagged: int | None, filter_by: str, estimate: int, per_class_sum: int, limit: int = 0
 ) -> dict[str, dict[str, Any]]:
-    """health's three label-issue counts, each with the sentence that tells them apart."""
+    """health's three label-issue counts, each with the sentence that tells them apart.
+
+    *flagged* is ``None`` when it was not counted (over *limit* probabilities); its value is
+    then ``null`` and its description says why.
+    """
     values = {
         "find_issues": flagged,
         "confident_learning_estimate": estimate,
         "per_class_sum": per_class_sum,
     }
-    return {
+    counts = {
         name: {
-            "value": int(value),
+            "value": None if value is None else int(value),
             "description": COUNT_DESCRIPTIONS[name].format(filter_by=filter_by),
         }
         for name, value in values.items()
     }
+    if flagged is None:
+        counts["find_issues"]["description"] += "; " + FLAGGED_NOT_COUNTED.format(limit=limit)
+    return counts
 
 
 def noise_matrix_document(

@@ -224,9 +224,13 @@ def _confusions_table(confusions: Sequence[dict[str, Any]]) -> Table:
 
 def _counts_lines(counts: dict[str, Any]) -> str:
     """The three label-issue counts, each named (see ``documents.counts_document``)."""
-    width = max(len(f"{item['value']:,}") for item in counts.values())
+    shown = {
+        name: "-" if item["value"] is None else f"{item['value']:,}"
+        for name, item in counts.items()
+    }
+    width = max(len(text) for text in shown.values())
     return "\n".join(
-        f"  {item['value']:>{width},}  {item['description']}" for item in counts.values()
+        f"  {shown[name]:>{width}}  {item['description']}" for name, item in counts.items()
     )
 
 

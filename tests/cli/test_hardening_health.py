@@ -125,6 +125,40 @@ def test_three_counts_equal_independent_core_calls(tmp_path: Path) -> None:
     assert "flagged by --filter-by prune_by_noise_rate" in issues.stdout
 
 
+@pytest.mark.parametrize(
+    ("option", "limit", "counted"),
+    [
+        pytest.param((), None, True, id="small-input-counted-by-default"),
+        pytest.param((), 100, False, id="over-the-limit-not-counted"),
+        pytest.param(("--flagged-count",), 100, True, id="flagged-count-forces-it"),
+        pytest.param(("--no-flagged-count",), None, False, id="no-flagged-count-skips-it"),
+    ],
+)
+def test_the_flagged_count_is_size_gated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: tuple, limit: int | None, counted: bool
+) -> None:
+    from labelaudit.pipeline import audit
+
+    if limit is not None:
+        monkeypatch.setattr(audit, "FLAGGED_COUNT_LIMIT", limit)
+    labels, probs = noisy_case(3, 4, n_rows=300)  # 1,200 probabilities
+    save(tmp_path, labels, probs)
+    args = ("health", "--labels", tmp_path / "y.npy", "--probs", tmp_path / "p.npy", *option)
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    item = json.loads(result.stdout)["counts"]["find_issues"]
+    if counted:
+        flagged = int(find_label_issues(labels, probs, filter_by="prune_by_noise_rate").sum())
+        assert item["value"] == flagged
+        assert "not counted" not in item["description"]
+    else:
+        assert item["value"] is None
+        assert "not counted for inputs of more than" in item["description"]
+        assert "--flagged-count" in item["description"]
+        human = " ".join(invoke(*args).stdout.split())
+        assert "- rows find-issues flags" in human
+
+
 # --- item 13: noise matrix, large K, readable names, --class-order -----------------------------
 
 
