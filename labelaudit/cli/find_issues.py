@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
+    AggregatorOption,
+    AlphaOption,
     ClassesOption,
     DebugOption,
     FilterBy,
@@ -17,13 +20,16 @@ from labelaudit.cli.options import (
     IdColumnOption,
     JsonOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     LabelsOption,
     MinExamplesOption,
+    MultiLabelOption,
     NormalizeOption,
     ProbsOption,
     QuietOption,
     RankByOption,
     ScoreMethod,
+    TemperatureOption,
     TopOption,
     output_option,
 )
@@ -61,6 +67,11 @@ def find_issues(
             show_default=False,
         ),
     ] = None,
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
+    aggregator: AggregatorOption = None,
+    alpha: AlphaOption = None,
+    temperature: TemperatureOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -69,6 +80,8 @@ def find_issues(
 
     Example: labelaudit find-issues --labels y.parquet --probs p.npy -o issues.parquet
     """
+    if multilabel.run("find-issues", locals()):
+        return
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.audit import find_issues as run_find_issues
     from labelaudit.report import terminal

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     ClassesOption,
@@ -14,7 +15,9 @@ from labelaudit.cli.options import (
     IdColumnOption,
     JsonOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     LabelsOption,
+    MultiLabelOption,
     NormalizeOption,
     ProbsOption,
     QuietOption,
@@ -55,6 +58,8 @@ def health(
         Path | None, output_option("Also write the JSON report to this .json file.")
     ] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Overlapping class pairs shown.")] = 10,
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -63,6 +68,8 @@ def health(
 
     Example: labelaudit health --labels y.parquet --probs p.npy --max-noise-rate 0.05
     """
+    if multilabel.run("health", locals()):
+        return
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.audit import health as run_health
     from labelaudit.report import terminal
