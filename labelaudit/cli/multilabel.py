@@ -169,13 +169,17 @@ def _clean(o: dict[str, Any]) -> None:
         )
     if not o["probs"]:
         raise InputError("--probs is required with --multi-label.")
-    options = {**o, "labels": o["labels"] if o["labels"] is not None else o["data"]}
+    labels = o["labels"] if o["labels"] is not None else o["data"]
+    # --label-column names DATA's column; it reads the labels only from a table
+    table_labels = labels.suffix.lower() != ".npy"
+    options = {**o, "labels": labels, "label_column": o["label_column"] if table_labels else None}
     json_output, quiet = o["json_output"], o["quiet"]
     with running("Finding label issues…", quiet=quiet, json_output=json_output):
         document = clean_multilabel(
             o["data"],
             o["output"],
             sources=_sources(options),
+            label_column=o["label_column"],
             action=o["action"].value,
             filter_by=o["filter_by"].value,
             frac_noise=o["frac_noise"],

@@ -76,6 +76,7 @@ def clean_multilabel(
     output: Path,
     *,
     sources: MultilabelSources,
+    label_column: str | None = None,
     action: str = "remove",
     filter_by: str = "prune_by_noise_rate",
     frac_noise: float = 1.0,
@@ -84,7 +85,7 @@ def clean_multilabel(
     """Write DATA without (or with relabelled) multi-label issues to *output*; the document.
 
     *sources* read the label sets (DATA's label column by default) and the probabilities; the
-    label column relabelled is ``--label-column`` or the one the labels came from.
+    column relabelled is *label_column*, else the one the labels came from, else ``label``.
     """
     import numpy as np
 
@@ -117,7 +118,7 @@ def clean_multilabel(
     if action == "remove":
         result, after, changed = _removed(table, mask), None, len(rows)
     else:
-        column = sources.label_column or inputs.label_column or "label"
+        column = label_column or inputs.label_column or "label"
         result, after, changed = _relabelled(table, column, inputs, per_class, rows, sources, data)
     write_arrow(result, output, sources.separator)
     return multilabel_view.clean_document(
