@@ -50,8 +50,10 @@ def _npy_labels(path: Path, n_classes: int) -> tuple[np.ndarray | None, Any]:
             f"{path}: has {array.shape[1]} label columns but the probabilities have {n_classes} "
             "classes; both must have one column per class, in the same order."
         )
-    bad = (array != 0) & (array != 1)
-    if bad.any():
+    if array.dtype.kind == "b":
+        return array.view(np.uint8), None
+    if array.size and (array.min() < 0 or array.max() > 1):  # reductions, no (N, K) temporaries
+        bad = (array != 0) & (array != 1)
         row = int(np.flatnonzero(bad.any(axis=1))[0])
         column = int(np.flatnonzero(bad[row])[0])
         raise InputError(
@@ -223,8 +225,8 @@ def load_multilabel_inputs(
         )
     if labels.shape[0] == 0:
         raise InputError(f"{labels_path}: has no rows; at least one row is needed.")
-    try:
-        validate_multilabel(labels, pred_probs)
+    try:  # the uint8 0/1 indicator seen as bool: only the probabilities are left to check
+        validate_multilabel(labels.view(bool), pred_probs)
     except ValueError as exc:
         raise InputError(_probs_message(probs_path, exc, names)) from exc
     _warn_if_single_label(labels, pred_probs)

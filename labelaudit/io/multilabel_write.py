@@ -7,7 +7,7 @@ they are (same schema and metadata in Parquet; text in CSV is read and written a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,15 +20,40 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 OUTPUT_SUFFIXES = (".parquet", ".csv")
+ROWS_PER_BLOCK = 1 << 17
+"""Result rows built and written at a time (one Parquet row group each)."""
+
+
+def arrow_array(values: np.ndarray) -> pa.Array:
+    """A numeric or boolean numpy vector as an Arrow array, wrapped from its buffer.
+
+    ``pa.array`` imports pandas (tens of MiB and a quarter of a second) to look for pandas
+    types; result columns are built without it.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    values = np.asarray(values)
+    if values.dtype.kind == "b":
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+    values = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))
+    kind = pa.from_numpy_dtype(values.dtype)
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
 
 
 def class_array(classes: Sequence[Any]) -> pa.Array:
-    """The classes as an Arrow array: int64 when they are ints, else strings."""
+    """The classes as an Arrow array: int64 when they are ints, else strings (no pandas)."""
+    import numpy as np
     import pyarrow as pa
 
     if all(isinstance(c, int) for c in classes):
-        return pa.array(list(classes), pa.int64())
-    return pa.array([str(c) for c in classes], pa.string())
+        return arrow_array(np.asarray(classes, dtype=np.int64))
+    encoded = [str(c).encode("utf-8") for c in classes]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(encoded), buffers)
 
 
 def label_set_array(indicator: np.ndarray, classes: Sequence[Any] | pa.Array) -> pa.ListArray:
@@ -41,7 +66,7 @@ def label_set_array(indicator: np.ndarray, classes: Sequence[Any] | pa.Array) ->
     counts = np.bincount(rows, minlength=indicator.shape[0])
     offsets = np.zeros(indicator.shape[0] + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets), values.take(pa.array(columns)))
+    return pa.ListArray.from_arrays(arrow_array(offsets), values.take(arrow_array(columns)))
 
 
 def joined(lists: pa.Array, separator: str) -> pa.Array:
@@ -75,21 +100,49 @@ def write_arrow(table: pa.Table, path: Path, separator: str) -> None:
             _for_csv(table, separator).to_pandas().to_csv(tmp, index=False)
 
 
-def write_result_rows(
-    path: Path, columns: Mapping[str, Any], classes: Sequence[Any], separator: str
-) -> None:
-    """Write named result columns (numpy arrays or Arrow arrays) as Parquet or CSV.
-
-    Raises when a CSV output would join class names that contain the separator.
-    """
+def _block_table(columns: Mapping[str, Any]) -> pa.Table:
     import pyarrow as pa
 
-    if suffix_of(path) == ".csv":
-        check_separator(classes, separator)
     arrays = [
-        v if isinstance(v, pa.Array | pa.ChunkedArray) else pa.array(v) for v in columns.values()
+        v if isinstance(v, pa.Array | pa.ChunkedArray) else arrow_array(v) for v in columns.values()
     ]
-    write_arrow(pa.Table.from_arrays(arrays, names=list(columns)), path, separator)
+    return pa.Table.from_arrays(arrays, names=list(columns))
+
+
+def write_result_rows(
+    path: Path,
+    rows: np.ndarray,
+    columns_for: Callable[[np.ndarray], Mapping[str, Any]],
+    classes: Sequence[Any],
+    separator: str,
+) -> None:
+    """Write the result rows *rows* block by block (:data:`ROWS_PER_BLOCK`), atomically.
+
+    ``columns_for(block)`` builds the named columns (numpy or Arrow arrays) of a block of row
+    positions; only one block is in memory at a time. Parquet keeps list columns; CSV joins them
+    with *separator*, and is refused when a class name contains it.
+    """
+    import pyarrow.parquet as pq
+
+    is_csv = suffix_of(path) == ".csv"
+    if is_csv:
+        check_separator(classes, separator)
+    starts = range(0, max(len(rows), 1), ROWS_PER_BLOCK)
+    with atomic_path(path) as tmp:
+        writer = None
+        try:
+            for index, start in enumerate(starts):
+                table = _block_table(columns_for(rows[start : start + ROWS_PER_BLOCK]))
+                if is_csv:
+                    frame = _for_csv(table, separator).to_pandas()
+                    frame.to_csv(tmp, index=False, mode="a" if index else "w", header=not index)
+                    continue
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
 
 
 # --- clean --------------------------------------------------------------------------------------

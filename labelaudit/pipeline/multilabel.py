@@ -57,6 +57,10 @@ class MultilabelSources:
         )
 
 
+SCORE_CHUNK_ROWS = 1 << 16
+"""Rows scored at a time: the per-class scores of a chunk, not of all N rows, are in memory."""
+
+
 @dataclass(frozen=True)
 class Aggregation:
     """How per-class qualities become one: ``--aggregator``, ``--alpha``, ``--temperature``."""
@@ -70,6 +74,39 @@ class Aggregation:
         if self.aggregator == "softmin":
             return {"aggregator": self.aggregator, "temperature": self.temperature}
         return {"aggregator": self.aggregator, "alpha": self.alpha}
+
+    def scores(
+        self, inputs: MultilabelInputs, method: str, adjust_pred_probs: bool = False
+    ) -> np.ndarray:
+        """Every row's aggregated label quality (:func:`multilabel_quality_scores`).
+
+        Without *adjust_pred_probs* a row's score depends on that row only, so rows are scored
+        :data:`SCORE_CHUNK_ROWS` at a time (the same numbers, a fraction of the memory); the
+        adjusted scores need every row's thresholds and are computed at once.
+        """
+        import numpy as np
+
+        from labelaudit.core.multilabel import multilabel_quality_scores
+
+        def score(rows: slice) -> np.ndarray:
+            return multilabel_quality_scores(
+                inputs.labels[rows],
+                np.asarray(inputs.pred_probs[rows]),
+                method=method,
+                adjust_pred_probs=adjust_pred_probs,
+                aggregator=self.aggregator,
+                alpha=self.alpha,
+                temperature=self.temperature,
+            )
+
+        n_rows = inputs.n_examples
+        if adjust_pred_probs:
+            return score(slice(0, n_rows))
+        scores = np.empty(n_rows, dtype=np.float64)
+        for start in range(0, n_rows, SCORE_CHUNK_ROWS):
+            rows = slice(start, min(start + SCORE_CHUNK_ROWS, n_rows))
+            scores[rows] = score(rows)
+        return scores
 
 
 @dataclass
@@ -86,9 +123,8 @@ class RowFacts:
         """``row``, id, ``given_labels``, ``predicted_labels``, ``label_quality``,
         ``issue_classes`` (and ``is_label_issue``) of *rows*, in that order."""
         import numpy as np
-        import pyarrow as pa
 
-        from labelaudit.io.multilabel_write import class_array, label_set_array
+        from labelaudit.io.multilabel_write import arrow_array, class_array, label_set_array
 
         inputs = self.inputs
         values = class_array(inputs.classes)
@@ -96,15 +132,16 @@ class RowFacts:
         flagged = (
             self.issue_classes(rows) if callable(self.issue_classes) else self.issue_classes[rows]
         )
-        columns: dict[str, Any] = {"row": pa.array(rows.astype(np.int64))}
+        rows = np.asarray(rows, dtype=np.int64)
+        columns: dict[str, Any] = {"row": arrow_array(rows)}
         if inputs.ids is not None and inputs.id_column is not None:
-            columns[inputs.id_column] = inputs.ids.take(pa.array(rows))
+            columns[inputs.id_column] = inputs.ids.take(arrow_array(rows))
         columns["given_labels"] = label_set_array(inputs.labels[rows], values)
         columns["predicted_labels"] = label_set_array(predicted, values)
-        columns["label_quality"] = pa.array(np.asarray(self.scores[rows], dtype=np.float64))
+        columns["label_quality"] = arrow_array(np.asarray(self.scores[rows], dtype=np.float64))
         columns["issue_classes"] = label_set_array(flagged, values)
         if self.is_label_issue is not None:
-            columns["is_label_issue"] = pa.array(self.is_label_issue[rows])
+            columns["is_label_issue"] = arrow_array(self.is_label_issue[rows])
         return columns
 
     def records(self, rows: np.ndarray) -> list[dict[str, Any]]:
@@ -128,7 +165,7 @@ def _write(output: Path | None, facts: RowFacts, rows: np.ndarray, separator: st
     from labelaudit.io.multilabel_write import write_result_rows
 
     if output is not None:
-        write_result_rows(output, facts.columns(rows), facts.inputs.classes, separator)
+        write_result_rows(output, rows, facts.columns, facts.inputs.classes, separator)
 
 
 def _disagreeing(inputs: MultilabelInputs) -> Any:
@@ -164,7 +201,6 @@ def find_issues(
 
     from labelaudit.core.multilabel import (
         find_multilabel_issues,
-        multilabel_quality_scores,
         order_multilabel_issues,
     )
     from labelaudit.report import multilabel_view
@@ -180,14 +216,7 @@ def find_issues(
         min_examples_per_class=min_examples_per_class,
         return_per_class=True,
     )
-    scores = multilabel_quality_scores(
-        inputs.labels,
-        inputs.pred_probs,
-        method=rank_by,
-        aggregator=aggregation.aggregator,
-        alpha=aggregation.alpha,
-        temperature=aggregation.temperature,
-    )
+    scores = aggregation.scores(inputs, rank_by)
     ranked = order_multilabel_issues(mask, scores)
     facts = RowFacts(inputs, scores, per_class, mask if all_rows else None)
     n_examples = inputs.n_examples
@@ -227,7 +256,6 @@ def score_labels(
     """
     import numpy as np
 
-    from labelaudit.core.multilabel import multilabel_quality_scores
     from labelaudit.core.ranking import lowest_scores
     from labelaudit.report import multilabel_view
 
@@ -238,15 +266,7 @@ def score_labels(
     aggregation = aggregation or Aggregation()
     _check_output(output, sources)
     inputs = sources.load()
-    scores = multilabel_quality_scores(
-        inputs.labels,
-        inputs.pred_probs,
-        method=method,
-        adjust_pred_probs=adjust_pred_probs,
-        aggregator=aggregation.aggregator,
-        alpha=aggregation.alpha,
-        temperature=aggregation.temperature,
-    )
+    scores = aggregation.scores(inputs, method, adjust_pred_probs)
     facts = RowFacts(inputs, scores, _disagreeing(inputs))
     _write(output, facts, np.arange(inputs.n_examples), sources.separator)
     options = {"method": method, "adjust_pred_probs": adjust_pred_probs, **aggregation.options()}

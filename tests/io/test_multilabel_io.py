@@ -191,12 +191,15 @@ def test_label_set_array_and_outputs(tmp_path: Path) -> None:
     lists = label_set_array(EXPECTED, CLASSES)
     assert lists.to_pylist() == [["beach", "dog"], [], ["sunset"]]
     assert label_set_array(EXPECTED, [0, 1, 2]).to_pylist() == [[0, 2], [], [1]]
-    columns = {"row": np.arange(3), "given_labels": lists}
-    write_result_rows(tmp_path / "out.parquet", columns, CLASSES, ",")
+
+    def columns_for(rows: np.ndarray) -> dict:
+        return {"row": rows, "given_labels": label_set_array(EXPECTED[rows], CLASSES)}
+
+    write_result_rows(tmp_path / "out.parquet", np.arange(3), columns_for, CLASSES, ",")
     assert pq.read_table(tmp_path / "out.parquet").column("given_labels").to_pylist() == (
         lists.to_pylist()
     )
-    write_result_rows(tmp_path / "out.csv", columns, CLASSES, "|")
+    write_result_rows(tmp_path / "out.csv", np.arange(3), columns_for, CLASSES, "|")
     assert (tmp_path / "out.csv").read_text().splitlines() == [
         "row,given_labels",
         "0,beach|dog",
@@ -204,7 +207,7 @@ def test_label_set_array_and_outputs(tmp_path: Path) -> None:
         "2,sunset",
     ]
     with pytest.raises(InputError, match="contains the label separator"):
-        write_result_rows(tmp_path / "x.csv", columns, ["a|b", "c", "d"], "|")
+        write_result_rows(tmp_path / "x.csv", np.arange(3), columns_for, ["a|b", "c", "d"], "|")
     assert not (tmp_path / "x.csv").exists()
 
 

@@ -151,3 +151,27 @@ def test_clean_needs_the_label_column(folder: Path) -> None:
             action="relabel",
         )
     assert not (folder / "never.parquet").exists()
+
+
+@pytest.mark.parametrize("method", ["self_confidence", "confidence_weighted_entropy"])
+def test_chunked_scores_and_blocked_writes_equal_one_pass(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """Rows scored 64 at a time and written 50 at a time give the one-pass numbers and rows."""
+    from labelaudit.io import multilabel_write
+    from labelaudit.pipeline import multilabel
+
+    monkeypatch.setattr(multilabel, "SCORE_CHUNK_ROWS", 64)
+    monkeypatch.setattr(multilabel_write, "ROWS_PER_BLOCK", 50)
+    aggregation = Aggregation("softmin", temperature=0.2)
+    for suffix in ("parquet", "csv"):
+        out = folder / f"chunked.{suffix}"
+        score_labels(sources(folder), method=method, aggregation=aggregation, output=out)
+    labels, probs = arrays(folder)
+    expected = multilabel_quality_scores(
+        labels, probs, method=method, aggregator="softmin", temperature=0.2
+    )
+    table = pq.read_table(folder / "chunked.parquet")
+    np.testing.assert_array_equal(table.column("label_quality").to_numpy(), expected)
+    assert table.column("row").to_pylist() == list(range(300))
+    assert len((folder / "chunked.csv").read_text().splitlines()) == 301
