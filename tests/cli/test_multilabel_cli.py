@@ -433,3 +433,10 @@ def test_installed_command_exit_code(folder: Path) -> None:
         check=False,
     )
     assert done.returncode == 2 and done.stderr.startswith("Error:") and not done.stdout
+
+
+def test_aggregator_choices_match_the_core() -> None:
+    from labelaudit.cli.options import Aggregator
+    from labelaudit.core.multilabel import AGGREGATORS
+
+    assert tuple(choice.value for choice in Aggregator) == AGGREGATORS

@@ -222,3 +222,32 @@ def test_cleaned_table_keeps_schema_and_types() -> None:
     assert relabelled.column("tags").to_pylist() == [["beach"], ["sunset", "dog"], ["dog"]]
     text = label_sets_like(np.array([[1, 0, 1]], bool), CLASSES, pa.string(), ";")
     assert text.to_pylist() == ["beach;dog"]
+
+
+def test_arrow_ipc_labels_and_probs(tmp_path: Path) -> None:
+    import pyarrow.feather as feather
+
+    feather.write_feather(
+        pa.table({"tags": [["beach", "dog"], [], ["sunset"]]}), tmp_path / "y.arrow"
+    )
+    probs = pa.table({c: pa.array([0.5, 0.5, 0.5], pa.float32()) for c in CLASSES})
+    feather.write_feather(probs, tmp_path / "p.feather")
+    inputs = load_multilabel_inputs(tmp_path / "y.arrow", tmp_path / "p.feather")
+    np.testing.assert_array_equal(inputs.labels, EXPECTED)
+    assert inputs.pred_probs.dtype == np.float32 and inputs.label_column == "tags"
+
+
+def test_labels_and_probs_in_one_table(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "tags": [["beach", "dog"], [], ["sunset"]],
+            "beach": [0.9, 0.1, 0.2],
+            "sunset": [0.1, 0.2, 0.8],
+            "dog": [0.7, 0.1, 0.1],
+        }
+    )
+    pq.write_table(table, tmp_path / "both.parquet")
+    both = tmp_path / "both.parquet"
+    inputs = load_multilabel_inputs(both, both, label_column="tags")
+    np.testing.assert_array_equal(inputs.labels, EXPECTED)
+    assert inputs.classes == CLASSES
