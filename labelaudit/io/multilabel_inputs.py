@@ -208,15 +208,7 @@ def load_multilabel_inputs(
     pred_probs, names, probs_ids = read_multilabel_probs(
         probs_path, id_column=id_column, exclude=exclude
     )
-    if names is None:
-        if class_option is not None and len(class_option) != pred_probs.shape[1]:
-            raise InputError(
-                f"--classes lists {len(class_option)} classes but {probs_path} has "
-                f"{pred_probs.shape[1]} columns."
-            )
-        names = class_option or [str(k) for k in range(pred_probs.shape[1])]
-    elif class_option is not None:
-        raise InputError("--classes: only used with .npy probs; a probs table names its classes.")
+    names = _class_names(names, class_option, pred_probs.shape[1], probs_path)
     labels, shown = _labels_for(labels_path, column, column_name, names, pred_probs, separator)
     if labels.shape[0] != pred_probs.shape[0]:
         raise InputError(
@@ -241,6 +233,23 @@ def load_multilabel_inputs(
         labels_path=labels_path,
         probs_path=probs_path,
     )
+
+
+def _class_names(
+    names: list[str] | None, class_option: list[str] | None, n_columns: int, probs_path: Path
+) -> list[str]:
+    """A probs table's column names, else ``--classes``, else ``0..K-1``."""
+    if names is not None:
+        if class_option is not None:
+            raise InputError(
+                "--classes: only used with .npy probs; a probs table names its classes."
+            )
+        return names
+    if class_option is not None and len(class_option) != n_columns:
+        raise InputError(
+            f"--classes lists {len(class_option)} classes but {probs_path} has {n_columns} columns."
+        )
+    return class_option or [str(k) for k in range(n_columns)]
 
 
 def _labels_for(

@@ -89,6 +89,7 @@ class Aggregation:
         from labelaudit.core.multilabel import multilabel_quality_scores
 
         def score(rows: slice) -> np.ndarray:
+            """The scores of a slice of rows."""
             return multilabel_quality_scores(
                 inputs.labels[rows],
                 np.asarray(inputs.pred_probs[rows]),
@@ -173,6 +174,7 @@ def _disagreeing(inputs: MultilabelInputs) -> Any:
     import numpy as np
 
     def classes_of(rows: np.ndarray) -> np.ndarray:
+        """The disagreeing classes of *rows*."""
         return (np.asarray(inputs.pred_probs[rows]) >= 0.5) != (inputs.labels[rows] == 1)
 
     return classes_of

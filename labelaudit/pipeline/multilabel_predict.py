@@ -34,7 +34,6 @@ def predict_multilabel(
     """
     from labelaudit import io
     from labelaudit import predict as models
-    from labelaudit.io.multilabel import LabelSource, label_sets_to_indicator, read_arrow_table
     from labelaudit.predict.multilabel import out_of_fold_multilabel
 
     started = time.perf_counter()
@@ -49,11 +48,7 @@ def predict_multilabel(
         text_columns=text_columns,
         drop_columns=drop_columns,
     )
-    column = read_arrow_table(features, [label_column], text_columns=[label_column])
-    labels, classes = label_sets_to_indicator(
-        column.column(0), None, LabelSource(features, label_column, separator)
-    )
-    names = [str(name) for name in classes]
+    labels, names = _label_sets(features, label_column, separator)
     is_npy = io.suffix_of(output) == ".npy"
     if id_column is not None and id_column in names and not is_npy:
         raise InputError(f"--id-column '{id_column}' has the same name as a class; rename it.")
@@ -81,6 +76,17 @@ def predict_multilabel(
         "seconds": time.perf_counter() - started,
         **metrics,
     }
+
+
+def _label_sets(features: Path, label_column: str, separator: str) -> tuple[Any, list[str]]:
+    """The (N, K) indicator of the label column and the class names (every label, sorted)."""
+    from labelaudit.io.multilabel import LabelSource, label_sets_to_indicator, read_arrow_table
+
+    column = read_arrow_table(features, [label_column], text_columns=[label_column])
+    labels, classes = label_sets_to_indicator(
+        column.column(0), None, LabelSource(features, label_column, separator)
+    )
+    return labels, [str(name) for name in classes]
 
 
 def _write(output: Path, probs: Any, names: list[str], ids: Any, id_column: str | None) -> None:

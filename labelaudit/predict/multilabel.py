@@ -142,18 +142,26 @@ def out_of_fold_multilabel(
     if not np.all(np.isfinite(probs)):
         raise InputError("the model produced non-finite probabilities; try another model.")
     probs = np.clip(probs, 0.0, 1.0)
-    predicted = probs >= 0.5
-    positives = labels.sum(axis=0)
     metrics = {
-        "tag_accuracy": float(np.mean(predicted == (labels == 1))),
-        "baseline_tag_accuracy": float(
-            np.mean(np.maximum(positives, len(labels) - positives)) / len(labels)
-        ),
-        "exact_match": float(np.mean((predicted == (labels == 1)).all(axis=1))),
-        "n_rows": len(labels),
-        "n_classes": n_classes,
+        **tag_metrics(probs, labels),
         "folds": folds,
         "feature_columns": {kind: list(cols) for kind, cols in kinds.items()},
         "warnings": seen,
     }
     return probs, metrics
+
+
+def tag_metrics(probs: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Tag accuracy of ``p >= 0.5``, its per-class-majority baseline, exact set matches."""
+    import numpy as np
+
+    agree = (probs >= 0.5) == (labels == 1)
+    positives = np.count_nonzero(labels, axis=0)
+    majority = np.maximum(positives, len(labels) - positives)
+    return {
+        "tag_accuracy": float(np.mean(agree)),
+        "baseline_tag_accuracy": float(np.mean(majority) / len(labels)),
+        "exact_match": float(np.mean(agree.all(axis=1))),
+        "n_rows": len(labels),
+        "n_classes": labels.shape[1],
+    }
