@@ -164,11 +164,9 @@ def _clean(o: dict[str, Any]) -> None:
     from labelaudit.report import multilabel_view
 
     if o["issues"] is not None:
-        raise InputError(
-            "--issues is not supported with --multi-label yet; pass --probs to recompute."
-        )
+        return _clean_from_issues(o)
     if not o["probs"]:
-        raise InputError("--probs is required with --multi-label.")
+        raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
     labels = o["labels"] if o["labels"] is not None else o["data"]
     # --label-column names DATA's column; it reads the labels only from a table
     table_labels = labels.suffix.lower() != ".npy"
@@ -184,6 +182,34 @@ def _clean(o: dict[str, Any]) -> None:
             filter_by=o["filter_by"].value,
             frac_noise=o["frac_noise"],
             min_examples_per_class=o["min_examples_per_class"],
+        )
+    emit(
+        document,
+        lambda console: multilabel_view.render_clean(console, document),
+        json_output=json_output,
+        quiet=quiet,
+    )
+
+
+def _clean_from_issues(o: dict[str, Any]) -> None:
+    """``clean --multi-label --issues``: reuse a find-issues output."""
+    from labelaudit.pipeline.multilabel_clean import clean_from_issues
+    from labelaudit.report import multilabel_view
+
+    if o["probs"] or o["labels"] is not None:
+        raise InputError(
+            "--issues and --probs/--labels: give one of them (--issues reuses a find-issues "
+            "output)."
+        )
+    json_output, quiet = o["json_output"], o["quiet"]
+    with running("Cleaning…", quiet=quiet, json_output=json_output):
+        document = clean_from_issues(
+            o["data"],
+            o["output"],
+            issues=o["issues"],
+            label_column=o["label_column"],
+            separator=o["label_separator"] or DEFAULT_SEPARATOR,
+            action=o["action"].value,
         )
     emit(
         document,

@@ -332,3 +332,16 @@ def multilabel_hint(value: Any, class_names: Sequence[str]) -> str | None:
     if hasattr(value, "__len__"):
         return "It looks like a list of labels: pass --multi-label."
     return None
+
+
+def label_names(columns: Sequence[tuple[Any, LabelSource]]) -> list[str]:
+    """Every class name in label-set *columns*, sorted (by value when all are integers)."""
+    names: set[str] = set()
+    for column, source in columns:
+        values = _as_class_values(_flat_labels(column, source)[0], source)
+        if len(values):
+            names.update(_discovered_classes(values, source))
+    as_integers = integer_names(sorted(names))
+    if as_integers is not None:
+        return [str(value) for value in sorted(as_integers)]
+    return sorted(names)

@@ -163,3 +163,110 @@ def _relabelled(
     new_labels = label_sets_like(after, inputs.classes, like, sources.separator)
     result = cleaned_table(table, label_column=column, rows=rows, new_labels=new_labels)
     return result, after, changed
+
+
+def clean_from_issues(
+    data: Path,
+    output: Path,
+    *,
+    issues: Path,
+    label_column: str | None = None,
+    separator: str = ",",
+    action: str = "remove",
+) -> dict[str, Any]:
+    """``clean --multi-label --issues``: reuse a find-issues output instead of recomputing.
+
+    Relabel applies the same rule from the file's ``issue_classes`` (and, for flagged rows with
+    none, its ``predicted_labels``); its ``given_labels`` must match DATA's label sets.
+    """
+    import numpy as np
+
+    from labelaudit.io import check_output, check_readable
+    from labelaudit.io.multilabel import TABLE_SUFFIXES
+    from labelaudit.io.multilabel_issues import read_multilabel_issues
+    from labelaudit.io.multilabel_write import OUTPUT_SUFFIXES, read_data, write_arrow
+    from labelaudit.io.paths import check_suffix
+    from labelaudit.report import multilabel_view
+
+    check_output(output, OUTPUT_SUFFIXES, [data, issues])
+    check_readable(data)
+    check_suffix(data, TABLE_SUFFIXES, "data")
+    table = read_data(data)
+    found = read_multilabel_issues(issues, table.num_rows, separator)
+    column = label_column or "label"
+    if column not in table.column_names:
+        raise InputError(
+            f"{data}: no label column {column!r}; pass --label-column NAME (columns are "
+            f"{listing(table.column_names)})."
+        )
+    labels, classes = _data_label_sets(table, column, found, data, separator)
+    rows = found.rows
+    if action == "remove":
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[rows] = False
+        result, after, changed = _removed(table, ~keep), None, len(rows)
+    else:
+        result, after, changed = _relabelled_from(table, column, labels, classes, found, data)
+    write_arrow(result, output, separator)
+    return multilabel_view.clean_document(
+        action=action,
+        relabel_rule=RELABEL_RULE if action == "relabel" else None,
+        n_examples=table.num_rows,
+        n_flagged=len(rows),
+        n_changed=changed,
+        class_changes=_class_changes(labels, rows, after, classes),
+        output=str(output),
+    )
+
+
+def _data_label_sets(
+    table: Any, column: str, found: Any, data: Path, separator: str
+) -> tuple[np.ndarray, list[Any]]:
+    """DATA's label sets over the classes of DATA and of the issues file together."""
+    from labelaudit.io.multilabel import LabelSource, label_names, label_sets_to_indicator
+
+    source = LabelSource(data, column, separator)
+    sources = [(table.column(column), source)]
+    sources += [
+        (values, LabelSource(found.path, name, separator)) for name, values in found.columns.items()
+    ]
+    names = label_names(sources)
+    if not names:
+        raise InputError(f"{data}: column {column!r}: no row has any label.")
+    return label_sets_to_indicator(table.column(column), names, source)
+
+
+def _relabelled_from(
+    table: Any, column: str, labels: np.ndarray, classes: list[Any], found: Any, data: Path
+) -> tuple[Any, np.ndarray, int]:
+    """DATA with the issues file's suggested label sets at its flagged rows."""
+    import numpy as np
+
+    from labelaudit.io.multilabel_write import cleaned_table, label_sets_like
+
+    names = [str(name) for name in classes]
+    rows = found.rows
+    given = labels[rows] == 1
+    recorded = found.indicator("given_labels", names)
+    if recorded is not None and (recorded != given).any():
+        at = int(rows[np.flatnonzero((recorded != given).any(axis=1))[0]])
+        raise InputError(
+            f"{data}: row {at}'s labels in column {column!r} differ from the issues file's "
+            "given_labels; was it made for other data?"
+        )
+    flip = found.indicator("issue_classes", names)
+    if flip is None:
+        raise InputError(f"{found.path}: no 'issue_classes' column, which --action relabel needs.")
+    predicted = found.indicator("predicted_labels", names)
+    none = ~flip.any(axis=1)
+    if predicted is not None and none.any():
+        flip[none] = predicted[none] != given[none]
+    after = given ^ flip
+    changed = int(np.count_nonzero((after != given).any(axis=1)))
+    like = table.schema.field(column).type
+    new_labels = label_sets_like(after, classes, like, found.separator)
+    return (
+        cleaned_table(table, label_column=column, rows=rows, new_labels=new_labels),
+        after,
+        changed,
+    )

@@ -440,3 +440,70 @@ def test_aggregator_choices_match_the_core() -> None:
     from labelaudit.core.multilabel import AGGREGATORS
 
     assert tuple(choice.value for choice in Aggregator) == AGGREGATORS
+
+
+@pytest.mark.parametrize("issues_suffix", ["parquet", "csv"])
+def test_clean_with_issues_equals_recomputing(folder: Path, issues_suffix: str) -> None:
+    """--issues (ranked or --all-rows, Parquet or CSV) relabels as recomputing does."""
+    common = ["--multi-label", "--label-column", "tags"]
+    probs = ["--probs", "probs.parquet", "--filter-by", "low_normalized_margin"]
+    issues = f"reuse.{issues_suffix}"
+    result = invoke(
+        folder,
+        "find-issues",
+        "--labels",
+        "data.parquet",
+        *common,
+        *probs,
+        "--all-rows",
+        "-o",
+        issues,
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    clean = ["clean", "data.parquet", *common, "--action", "relabel", "-q"]
+    assert invoke(folder, *clean, *probs, "-o", "recomputed.parquet").exit_code == 0
+    result = invoke(folder, *clean, "--issues", issues, "-o", "reused.parquet")
+    assert result.exit_code == 0, result.output
+    reused = pq.read_table(folder / "reused.parquet")
+    recomputed = pq.read_table(folder / "recomputed.parquet")
+    assert reused.schema == recomputed.schema
+    assert reused.drop_columns(["tags"]).equals(recomputed.drop_columns(["tags"]))
+    # the same sets; the order inside a relabelled set is the class order each path knows
+    # (the probs' columns when recomputing, sorted names from the issues file)
+    as_sets = [[set(tags) for tags in t.column("tags").to_pylist()] for t in (reused, recomputed)]
+    assert as_sets[0] == as_sets[1]
+
+
+def test_clean_with_issues_made_for_other_data(folder: Path) -> None:
+    args = ["--multi-label", "--label-column", "tags"]
+    result = invoke(
+        folder,
+        "find-issues",
+        "--labels",
+        "data.parquet",
+        *args,
+        "--probs",
+        "probs.parquet",
+        "-o",
+        "made.parquet",
+        "-q",
+    )
+    assert result.exit_code == 0
+    table = pq.read_table(folder / "data.parquet")
+    shuffled = table.take(pa.array(np.roll(np.arange(table.num_rows), 1)))
+    pq.write_table(shuffled, folder / "other.parquet")
+    result = invoke(
+        folder,
+        "clean",
+        "other.parquet",
+        *args,
+        "--issues",
+        "made.parquet",
+        "--action",
+        "relabel",
+        "-o",
+        "never.parquet",
+    )
+    assert result.exit_code == 2 and "was it made for other data?" in result.stderr
+    assert not (folder / "never.parquet").exists()
