@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     FILTER_GUIDE,
@@ -19,7 +20,9 @@ from labelaudit.cli.options import (
     IdColumnOption,
     JsonOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     MinExamplesOption,
+    MultiLabelOption,
     NormalizeOption,
     QuietOption,
     output_option,
@@ -85,6 +88,8 @@ def clean(
     filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
     frac_noise: FracNoiseOption = 1.0,
     min_examples_per_class: MinExamplesOption = 1,
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -93,6 +98,8 @@ def clean(
 
     Example: labelaudit clean data.parquet --probs p.npy -o clean.parquet --action relabel
     """
+    if multilabel.run("clean", locals()):
+        return
     from labelaudit.errors import InputError
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.clean import clean_dataset

@@ -9,9 +9,12 @@ from typing import Annotated
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     FILTER_GUIDE,
+    AggregatorOption,
+    AlphaOption,
     ClassesOption,
     DebugOption,
     FilterBy,
@@ -21,14 +24,17 @@ from labelaudit.cli.options import (
     JsonOption,
     JunitXmlOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     LabelsOption,
     MarkdownOption,
     MinExamplesOption,
+    MultiLabelOption,
     NormalizeOption,
     ProbsOption,
     QuietOption,
     RankByOption,
     ScoreMethod,
+    TemperatureOption,
     TopOption,
     output_option,
 )
@@ -72,6 +78,11 @@ def find_issues(
     ] = None,
     junit_xml: JunitXmlOption = None,
     markdown: MarkdownOption = None,
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
+    aggregator: AggregatorOption = None,
+    alpha: AlphaOption = None,
+    temperature: TemperatureOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -80,6 +91,8 @@ def find_issues(
 
     Example: labelaudit find-issues --labels y.parquet --probs p.npy -o issues.parquet
     """
+    if multilabel.run("find-issues", locals()):
+        return
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.audit import find_issues as run_find_issues
     from labelaudit.pipeline.ci import CiOutputs

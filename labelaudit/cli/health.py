@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     ClassesOption,
@@ -17,8 +18,10 @@ from labelaudit.cli.options import (
     JsonOption,
     JunitXmlOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     LabelsOption,
     MarkdownOption,
+    MultiLabelOption,
     NormalizeOption,
     ProbsOption,
     QuietOption,
@@ -100,6 +103,8 @@ def health(
     ] = None,
     junit_xml: JunitXmlOption = None,
     markdown: MarkdownOption = None,
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -108,6 +113,8 @@ def health(
 
     Example: labelaudit health --labels y.parquet --probs p.npy --max-noise-rate 0.05
     """
+    if multilabel.run("health", locals()):
+        return
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.audit import health as run_health
     from labelaudit.pipeline.ci import CiOutputs

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.options import DebugOption, QuietOption
+from labelaudit.cli.options import (
+    DebugOption,
+    LabelSeparatorOption,
+    MultiLabelOption,
+    QuietOption,
+)
 
 
 @app.command()
@@ -88,6 +94,8 @@ def predict(
         metavar="COLUMN",
         help="A column to leave out of the features (repeatable).",
     ),
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -95,6 +103,8 @@ def predict(
 
     Example: labelaudit predict data.csv --label-column label -o probs.parquet
     """
+    if multilabel.run("predict", locals()):
+        return
     from labelaudit.pipeline.predict import effective_n_jobs, predict_probabilities
     from labelaudit.report import terminal
 

@@ -7,19 +7,25 @@ from typing import Annotated
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
+    AggregatorOption,
+    AlphaOption,
     ClassesOption,
     DebugOption,
     IdColumnOption,
     JsonOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     LabelsOption,
     MethodOption,
+    MultiLabelOption,
     NormalizeOption,
     ProbsOption,
     QuietOption,
     ScoreMethod,
+    TemperatureOption,
     TopOption,
     output_option,
 )
@@ -48,6 +54,11 @@ def score(
         output_option("Write every row's label quality, in input order (.parquet or .csv)."),
     ] = None,
     top: TopOption = 10,
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
+    aggregator: AggregatorOption = None,
+    alpha: AlphaOption = None,
+    temperature: TemperatureOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -56,6 +67,8 @@ def score(
 
     Example: labelaudit score --labels y.parquet --probs p.npy -o scores.parquet
     """
+    if multilabel.run("score", locals()):
+        return
     from labelaudit.pipeline.audit import AuditSources, score_labels
     from labelaudit.report import terminal
 

@@ -88,6 +88,7 @@ def read_labels(
         if array.ndim != 1:
             raise InputError(
                 f"{path}: labels must be a 1-D array (one label per row), got shape {array.shape}."
+                " For an (N, K) 0/1 multi-label matrix, pass --multi-label."
             )
         if array.dtype.kind not in "biufUS":
             raise InputError(
@@ -209,9 +210,13 @@ def _raise_unknown(
     row = int(np.argmax(unknown))
     n_unknown = int(unknown.sum())
     others = f" ({n_unknown} rows have labels that are not classes)" if n_unknown > 1 else ""
-    raise InputError(
-        f"{labels.path}: label {str(values.iloc[row])!r} in row {row} is not a class of "
-        f"{probs_path}{others}; the classes are {listing(class_names)}.\n"
+    from labelaudit.io.multilabel import multilabel_hint
+
+    hint = multilabel_hint(values.iloc[row], class_names) or (
         "Check that the labels and probs belong together (for .npy probs with string labels, "
         "pass --classes in column order)."
+    )
+    raise InputError(
+        f"{labels.path}: label {str(values.iloc[row])!r} in row {row} is not a class of "
+        f"{probs_path}{others}; the classes are {listing(class_names)}.\n{hint}"
     )

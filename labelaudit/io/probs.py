@@ -130,5 +130,6 @@ def _probs_message(probs: ProbsFile, exc: Any) -> str:
     if exc.reason == "zero":
         return f"{path}: row {exc.row}: all probabilities are 0; cannot normalise it."
     return (
-        f"{path}: row {exc.row}: {exc.detail}.\nPass --normalize to rescale every row to sum to 1."
+        f"{path}: row {exc.row}: {exc.detail}.\nPass --normalize to rescale every row to sum to 1 "
+        "(or --multi-label if these are per-class probabilities of label sets)."
     )
