@@ -21,6 +21,7 @@ from labelaudit.cli.options import (
     MinExamplesOption,
     NormalizeOption,
     QuietOption,
+    _check_fraction,
     output_option,
 )
 from labelaudit.cli.output import emit, running
@@ -32,12 +33,16 @@ def clean(
         Path,
         typer.Argument(
             metavar="DATA",
-            help="The dataset (.parquet or .csv): the same rows, in the same order, as the labels.",
+            help="The dataset (.parquet, .feather/.arrow, .csv or .tsv, optionally .gz): the "
+            "same rows, in the same order, as the labels. Kept rows are copied exactly.",
             show_default=False,
         ),
     ],
     output: Annotated[
-        Path, output_option("Where to write the cleaned dataset (.parquet or .csv).")
+        Path,
+        output_option(
+            "Where to write the cleaned dataset, in DATA's format ('-': CSV to standard output)."
+        ),
     ],
     labels: Annotated[
         Path | None,
@@ -72,6 +77,26 @@ def clean(
             help="remove: drop the flagged rows; relabel: set their label to the predicted class.",
         ),
     ] = CleanAction.remove,
+    keep_original: Annotated[
+        str | None,
+        typer.Option(
+            "--keep-original",
+            metavar="COLUMN",
+            help="With relabel: add a column COLUMN holding each row's label before relabelling.",
+            show_default=False,
+        ),
+    ] = None,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--min-confidence",
+            metavar="P",
+            callback=lambda value: _check_fraction(value, "--min-confidence"),
+            help="With relabel: leave rows whose predicted class has probability below P "
+            "unchanged (needs --probs).",
+            show_default=False,
+        ),
+    ] = None,
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
@@ -84,6 +109,9 @@ def clean(
     debug: DebugOption = False,
 ) -> None:
     """Write a copy of DATA with the label issues removed or relabelled.
+
+    Kept rows are copied exactly (CSV byte for byte; Parquet/Arrow with DATA's schema and
+    metadata); relabel changes only the label of flagged rows, and only to an existing class.
 
     Example: labelaudit clean data.parquet --probs p.npy -o clean.parquet --action relabel
     """
@@ -98,6 +126,10 @@ def clean(
         )
     if issues is None and not probs:
         raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
+    if str(output) == "-":
+        if json_output:
+            raise InputError("-o - writes the cleaned rows to standard output; drop --json.")
+        quiet = True  # standard output holds the cleaned rows only
     sources = None
     if probs:
         labels_path = data if labels is None else labels
@@ -113,6 +145,8 @@ def clean(
             filter_by=filter_by.value,
             frac_noise=frac_noise,
             min_examples_per_class=min_examples_per_class,
+            keep_original=keep_original,
+            min_confidence=min_confidence,
         )
     emit(
         document,
