@@ -10,6 +10,7 @@ import typer
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     ClassesOption,
+    CsvSafeOption,
     DebugOption,
     FilterBy,
     FilterByOption,
@@ -61,6 +62,7 @@ def find_issues(
             show_default=False,
         ),
     ] = None,
+    csv_safe: CsvSafeOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -85,6 +87,7 @@ def find_issues(
             all_rows=all_rows,
             top=top,
             fail_above=fail_above,
+            csv_safe=csv_safe,
         )
     emit(
         document,

@@ -142,3 +142,11 @@ RankByOption = Annotated[
     ScoreMethod, typer.Option("--rank-by", help="Label quality score used to rank issues.")
 ]
 MethodOption = Annotated[ScoreMethod, typer.Option("--method", help="Label quality score.")]
+CsvSafeOption = Annotated[
+    bool,
+    typer.Option(
+        "--csv-safe",
+        help="In a .csv -o, prefix text cells starting with = + - @ (or tab, CR) with ' so that "
+        "spreadsheets do not run them as formulas (off: cells are written as the data has them).",
+    ),
+]

@@ -10,6 +10,7 @@ import typer
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     ClassesOption,
+    CsvSafeOption,
     DebugOption,
     IdColumnOption,
     JsonOption,
@@ -48,6 +49,7 @@ def score(
         output_option("Write every row's label quality, in input order (.parquet or .csv)."),
     ] = None,
     top: TopOption = 10,
+    csv_safe: CsvSafeOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -67,6 +69,7 @@ def score(
             adjust_pred_probs=adjust_pred_probs,
             output=output,
             top=top,
+            csv_safe=csv_safe,
         )
     emit(
         document,
