@@ -9,6 +9,7 @@ to the label column's type (refused when a class cannot be represented in it).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,22 +32,34 @@ def cast_classes(values: Sequence[Any], column_type: pa.DataType, where: str) ->
         column, ``300`` in int8, ``1.5`` in an integer column).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     target = column_type.value_type if pa.types.is_dictionary(column_type) else column_type
-    distinct = list(dict.fromkeys(values))
-    for value in distinct:
+    cast = {}
+    for value in dict.fromkeys(values):
         try:
-            pc.cast(pa.array([value]), target, safe=True)
-        except (pa.ArrowException, ValueError, TypeError) as exc:
+            cast[value] = _cast_one(value, target)
+        except (pa.ArrowException, ValueError, TypeError, ArithmeticError) as exc:
             raise InputError(
                 f"{where}: class {str(value)!r} cannot be stored in the label column's type "
                 f"({column_type}); are the labels and DATA of the same dataset? "
                 f"({first_line(exc)})"
             ) from exc
-    if not len(values):
-        return pa.array([], type=target)
-    return pc.cast(pa.array(list(values)), target, safe=True)
+    return pa.array([cast[value] for value in values], type=target)
+
+
+def _cast_one(value: Any, target: pa.DataType) -> Any:
+    """*value* as a Python value of *target*: directly, else by Arrow's safe cast."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        result = pa.array([value], type=target)[0].as_py()
+    except (pa.ArrowException, ValueError, TypeError):
+        result = pc.cast(pa.array([value]), target, safe=True)[0].as_py()
+    numbers = (int, float, Decimal)
+    if isinstance(value, numbers) and isinstance(result, numbers) and result != value:
+        raise ValueError(f"{value!r} would be stored as {result!r}")
+    return result
 
 
 def _relabelled_column(column: pa.Array, mask: np.ndarray, new: pa.Array) -> pa.Array:
