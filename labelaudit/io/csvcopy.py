@@ -12,6 +12,7 @@ not rows (as for pyarrow and pandas) and are copied as they are.
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,7 @@ def header_names(record: bytes, delimiter: str) -> list[str]:
     return next(csv.reader([text], delimiter=delimiter), [])
 
 
+@functools.lru_cache(maxsize=4096)
 def csv_cell(text: str, delimiter: str, quoted: bool) -> bytes:
     """One CSV cell for *text*: quoted when the original was, or when *text* needs it."""
     if quoted or any(c in text for c in (delimiter, '"', "\n", "\r")):
@@ -182,7 +184,9 @@ def copy_csv(
             header = header_names(block.data[block.starts[first] : block.stops[first]], delimiter)
         row = int(rows[-1]) if len(rows) else row
         keep = ~is_row | ~_in_sorted(rows, edits.drop)
-        if edits.touches_cells:
+        if edits.keep_original is None and keep.all() and len(edits.relabel_rows):
+            _write_relabelled(block, rows, is_row, edits, delimiter, where, write)
+        elif edits.touches_cells:
             write(_edited_bytes(block, rows, is_row, keep, edits, delimiter, where))
         else:
             _write_runs(block, keep, write)
@@ -287,6 +291,32 @@ def _edited_bytes(
     return _gather(big, seg_start[keep].ravel(), seg_len[keep].ravel())
 
 
+def _write_relabelled(
+    block: _Block,
+    rows: np.ndarray,
+    is_row: np.ndarray,
+    edits: CsvEdits,
+    delimiter: str,
+    where: str,
+    write: Callable[[bytes], Any],
+) -> None:
+    """Write the whole block, replacing only the label cells of its relabelled rows."""
+    assert edits.label_index is not None
+    relabelled = list(_relabelled_records(rows, is_row, edits))
+    view = memoryview(block.data)[: int(block.stops[-1])]  # not the partial record after it
+    if not relabelled:
+        write(view)
+        return
+    field_start, field_end = _label_spans(block, is_row, edits.label_index, rows, where)
+    done = 0
+    for record, text in relabelled:
+        start, end = int(field_start[record]), int(field_end[record])
+        write(view[done:start])
+        write(csv_cell(text, delimiter, quoted=block.data[start] == QUOTE))
+        done = end
+    write(view[done:])
+
+
 def _relabelled_records(
     rows: np.ndarray, is_row: np.ndarray, edits: CsvEdits
 ) -> Iterator[tuple[int, str]]:
@@ -311,8 +341,11 @@ def _gather(big: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray) -> byte
     total = int(seg_len.sum())
     if not total:
         return b""
-    offsets = np.cumsum(seg_len) - seg_len
-    index = np.arange(total, dtype=np.int64) + np.repeat(seg_start - offsets, seg_len)
+    dtype = np.int32 if len(big) < 2**31 - 1 and total < 2**31 - 1 else np.int64
+    seg_len = seg_len.astype(dtype)
+    offsets = np.cumsum(seg_len, dtype=dtype) - seg_len
+    index = np.repeat((seg_start - offsets).astype(dtype), seg_len)
+    index += np.arange(total, dtype=dtype)
     return big[index].tobytes()
 
 

@@ -81,15 +81,19 @@ def test_csv_remove_keeps_every_other_byte(
         assert out.read_bytes() == b"".join(expected), drop
 
 
-def test_csv_relabel_changes_only_the_label_cell(tmp_path: Path, block_bytes: int) -> None:
+@pytest.mark.parametrize("keep_original", [None, "was"])
+def test_csv_relabel_changes_only_the_label_cell(
+    tmp_path: Path, block_bytes: int, keep_original: str | None
+) -> None:
     data = write(tmp_path / "data.csv", records("\r\n"))
     out = tmp_path / "out.csv"
-    edits = RowEdits(NONE, np.array([0, 2, 5]), ['x,"y', "NA", "dog"], "label", "was")
+    edits = RowEdits(NONE, np.array([0, 2, 5]), ['x,"y', "NA", "dog"], "label", keep_original)
     clean(data, out, edits)
     cells = [list(c) for c in [HEADER, *ROWS]]
-    cells[0].append("was")
-    for row in cells[1:]:
-        row.append(row[2])  # the original cell, bytes and quotes as they were
+    if keep_original:
+        cells[0].append("was")
+        for row in cells[1:]:
+            row.append(row[2])  # the original cell, bytes and quotes as they were
     cells[1][2] = '"x,""y"'  # needs quoting
     cells[3][2] = '"NA"'  # the original cell was quoted: so is the new one
     cells[6][2] = '"dog"'
