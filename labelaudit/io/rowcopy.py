@@ -173,7 +173,7 @@ def _csv_options(fmt: TableFormat, include: Sequence[str] | None, text: Sequence
     import pyarrow.csv as pacsv
 
     return (
-        pacsv.ReadOptions(block_size=1 << 24),
+        pacsv.ReadOptions(block_size=1 << 20, use_threads=False),
         pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True),
         pacsv.ConvertOptions(
             include_columns=list(include) if include is not None else None,
@@ -190,7 +190,7 @@ def _csv_label_batches(path: Path, fmt: TableFormat, name: str) -> tuple[list[st
     import pyarrow.csv as pacsv
 
     read, parse, _ = _csv_options(fmt, None, [])
-    first = read.__class__(block_size=1 << 16)
+    first = read.__class__(block_size=1 << 20)
     with pa.input_stream(str(path), compression=fmt.compression) as stream:
         columns = list(pacsv.open_csv(stream, read_options=first, parse_options=parse).schema.names)
     if name not in columns:
@@ -304,6 +304,23 @@ def _output(output: Path) -> Iterator[Path | None]:
         return
     with atomic_path(output) as tmp:
         yield tmp
+
+
+@contextlib.contextmanager
+def spooled_stdin() -> Iterator[Path]:
+    """Standard input (CSV) saved to a temporary file, removed afterwards.
+
+    clean reads DATA twice (its label column for the checks, then its rows), which a pipe
+    cannot do; the copy is made in the system's temporary folder, in blocks.
+    """
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="labelaudit-stdin-") as folder:
+        path = Path(folder) / "stdin.csv"
+        with open(path, "wb") as handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
+        yield path
 
 
 def describe_classes(classes: Sequence[Any]) -> str:

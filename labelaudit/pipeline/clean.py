@@ -71,7 +71,8 @@ def clean_dataset(
 
     Exactly one of *sources* (audit the labels and probabilities) and *issues* (reuse a
     find-issues output) is given. *label_column* is DATA's label column (default: the labels
-    table's, else ``label``). *output* ``-`` writes CSV to standard output.
+    table's, else ``label``). *data* ``-`` reads CSV from standard input, *output* ``-`` writes
+    CSV to standard output.
 
     Parameters
     ----------
@@ -82,6 +83,26 @@ def clean_dataset(
     """
     from labelaudit.io import rowcopy
 
+    if data == rowcopy.STDIO:  # read twice (labels, then rows): saved to a temporary file first
+        if sources is not None and rowcopy.STDIO in sources.paths():
+            raise InputError(
+                "DATA - (standard input) can be read only once: give --issues, or --labels "
+                "and --probs files."
+            )
+        with rowcopy.spooled_stdin() as spooled:
+            return clean_dataset(
+                spooled,
+                output,
+                sources=sources,
+                issues=issues,
+                label_column=label_column,
+                action=action,
+                filter_by=filter_by,
+                frac_noise=frac_noise,
+                min_examples_per_class=min_examples_per_class,
+                keep_original=keep_original,
+                min_confidence=min_confidence,
+            )
     data_format = _check_paths(data, output, sources, issues)
     relabel = action == "relabel"
     _check_relabel_options(relabel, keep_original, min_confidence)

@@ -71,6 +71,15 @@ def test_clean_to_standard_output_is_the_exact_csv(folder: Path) -> None:
     assert relabel.stdout == b"".join(expected)
 
 
+def test_clean_reads_data_from_standard_input(folder: Path) -> None:
+    data = (folder / "data.csv").read_bytes()
+    result = run(folder, "clean", "-", "--issues", "issues.csv", "-o", "-", stdin=data)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == HEADER + RECORDS[0] + RECORDS[3]
+    once = run(folder, "clean", "-", "--probs", "p.npy", "-o", "out.csv", stdin=data)
+    assert once.returncode == 2 and b"can be read only once" in once.stderr
+
+
 def test_clean_to_standard_output_refuses_json(folder: Path) -> None:
     result = run(folder, "clean", "data.csv", "--issues", "issues.csv", "-o", "-", "--json")
     assert result.returncode == 2

@@ -149,6 +149,15 @@ def test_csv_fuzz_against_the_csv_module(tmp_path: Path, monkeypatch) -> None:
         clean(data, out, RowEdits(np.array(drop, dtype=np.int64), NONE, [], "label"))
         expected = [encoded[0]] + [r for i, r in enumerate(encoded[1:]) if i not in drop]
         assert out.read_bytes() == b"".join(expected), (trial, rows, drop)
+        # Relabel: the csv module quotes a new label exactly when it needs it, as clean does.
+        relabel = sorted(rng.sample(range(n), rng.randint(0, n)))
+        new = ["".join(rng.choice(alphabet) for _ in range(3)) or "w" for _ in relabel]
+        clean(data, out, RowEdits(NONE, np.array(relabel, dtype=np.int64), new, "label"))
+        for row, value in zip(relabel, new, strict=True):
+            buffer = stdio.StringIO()
+            csv.writer(buffer, lineterminator=eol).writerow([rows[row][0], value])
+            encoded[row + 1] = buffer.getvalue().encode("utf-8")
+        assert out.read_bytes() == b"".join(encoded), (trial, rows, relabel, new)
 
 
 @pytest.mark.parametrize(
