@@ -33,8 +33,9 @@ def clean(
         Path,
         typer.Argument(
             metavar="DATA",
-            help="The dataset (.parquet, .feather/.arrow, .csv or .tsv, optionally .gz): the "
-            "same rows, in the same order, as the labels. Kept rows are copied exactly.",
+            help="The dataset (.parquet, .feather/.arrow, .csv or .tsv, optionally .gz; '-': CSV "
+            "on standard input): the same rows, in the same order, as the labels. Kept rows are "
+            "copied exactly.",
             show_default=False,
         ),
     ],
