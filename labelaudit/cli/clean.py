@@ -111,8 +111,7 @@ def clean(
 ) -> None:
     """Write a copy of DATA with the label issues removed or relabelled.
 
-    Kept rows are copied exactly (CSV byte for byte; Parquet/Arrow with DATA's schema and
-    metadata); relabel changes only the label of flagged rows, and only to an existing class.
+    Kept rows are copied exactly; relabel changes only the label, and only to a class.
 
     Example: labelaudit clean data.parquet --probs p.npy -o clean.parquet --action relabel
     """
