@@ -83,26 +83,9 @@ def clean_dataset(
     """
     from labelaudit.io import rowcopy
 
-    if data == rowcopy.STDIO:  # read twice (labels, then rows): saved to a temporary file first
-        if sources is not None and rowcopy.STDIO in sources.paths():
-            raise InputError(
-                "DATA - (standard input) can be read only once: give --issues, or --labels "
-                "and --probs files."
-            )
-        with rowcopy.spooled_stdin() as spooled:
-            return clean_dataset(
-                spooled,
-                output,
-                sources=sources,
-                issues=issues,
-                label_column=label_column,
-                action=action,
-                filter_by=filter_by,
-                frac_noise=frac_noise,
-                min_examples_per_class=min_examples_per_class,
-                keep_original=keep_original,
-                min_confidence=min_confidence,
-            )
+    if data == rowcopy.STDIO:
+        options = {k: v for k, v in locals().items() if k not in ("data", "rowcopy")}
+        return _clean_stdin(options)
     data_format = _check_paths(data, output, sources, issues)
     relabel = action == "relabel"
     _check_relabel_options(relabel, keep_original, min_confidence)
@@ -117,11 +100,7 @@ def clean_dataset(
         flagged = _issues_flags(issues, label.n_rows, relabel, min_confidence)
     assert flagged is not None
     if sources is not None and flagged.given_codes is not None:
-        if len(flagged.given_codes) != label.n_rows:
-            raise InputError(
-                f"{data}: has {label.n_rows} rows but {sources.labels} has "
-                f"{len(flagged.given_codes)}; both must list the same rows in the same order."
-            )
+        _check_row_count(data, label.n_rows, sources.labels, len(flagged.given_codes))
     _check_data_labels(flagged, label, data, relabel, keep_original)
     edits, changed, n_skipped = _row_edits(flagged, label, action, keep_original, min_confidence)
     rowcopy.copy_rows(data, data_format, output, edits, label)
@@ -130,6 +109,31 @@ def clean_dataset(
         document["min_confidence"] = min_confidence
         document["n_below_min_confidence"] = n_skipped
     return document
+
+
+def _clean_stdin(options: dict[str, Any]) -> dict[str, Any]:
+    """clean_dataset on DATA read from standard input, saved to a temporary file first.
+
+    clean reads DATA twice (its label column, then its rows), which a pipe cannot do.
+    """
+    from labelaudit.io import rowcopy
+
+    sources = options.get("sources")
+    if sources is not None and rowcopy.STDIO in sources.paths():
+        raise InputError(
+            "DATA - (standard input) can be read only once: give --issues, or --labels and "
+            "--probs files."
+        )
+    with rowcopy.spooled_stdin() as spooled:
+        return clean_dataset(spooled, **options)
+
+
+def _check_row_count(data: Path, n_rows: int, labels: Path, n_labels: int) -> None:
+    if n_labels != n_rows:
+        raise InputError(
+            f"{data}: has {n_rows} rows but {labels} has {n_labels}; both must list the same "
+            "rows in the same order."
+        )
 
 
 def _check_paths(
