@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from labelaudit.io.rowcopy import LabelColumn, RowEdits, TableFormat
 
-BLOCK_BYTES = 1 << 22
+BLOCK_BYTES = 1 << 20
 """Bytes read per block (a block grows only to hold a single longer record)."""
 
 QUOTE, LF, CR = 0x22, 0x0A, 0x0D

@@ -86,7 +86,8 @@ class LabelColumn:
     Attributes
     ----------
     codes
-        ``(N,)`` int32: the index of each row's label in *values*, ``-1`` for a missing value;
+        ``(N,)`` int16 (int32 past 32,767 distinct labels): the index of each row's label in
+        *values*, ``-1`` for a missing value;
         ``None`` when DATA has no column *name*.
     values
         The distinct labels (text for CSV, Python values of the column's type otherwise).
@@ -163,8 +164,9 @@ def _encode_labels(batches: Iterator[Any], columns: list[str], name: str) -> Lab
             remap[at] = lookup[key]
         remap[-1] = -1
         indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        parts.append(remap[indices.astype(np.int64)])
-    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        narrow = np.int16 if len(values) < 2**15 else np.int32  # 2 bytes a row for few labels
+        parts.append(remap.astype(narrow)[indices.astype(np.int64)])
+    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
     return LabelColumn(len(codes), columns, name, codes, values, arrow_type)
 
 
@@ -173,7 +175,7 @@ def _csv_options(fmt: TableFormat, include: Sequence[str] | None, text: Sequence
     import pyarrow.csv as pacsv
 
     return (
-        pacsv.ReadOptions(block_size=1 << 20, use_threads=False),
+        pacsv.ReadOptions(block_size=1 << 18, use_threads=False),
         pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True),
         pacsv.ConvertOptions(
             include_columns=list(include) if include is not None else None,
@@ -190,7 +192,7 @@ def _csv_label_batches(path: Path, fmt: TableFormat, name: str) -> tuple[list[st
     import pyarrow.csv as pacsv
 
     read, parse, _ = _csv_options(fmt, None, [])
-    first = read.__class__(block_size=1 << 20)
+    first = read.__class__(block_size=1 << 16)
     with pa.input_stream(str(path), compression=fmt.compression) as stream:
         columns = list(pacsv.open_csv(stream, read_options=first, parse_options=parse).schema.names)
     if name not in columns:

@@ -325,9 +325,9 @@ def _document(
         action=action, given=None, changed=changed, n_flagged=len(flagged.rows), output=str(output)
     )
     if flagged.given_codes is not None and flagged.classes is not None:
-        codes, classes = flagged.given_codes.astype(np.int64), flagged.classes
+        codes, classes = flagged.given_codes, flagged.classes
     elif label.codes is not None:
-        codes, classes = label.codes.astype(np.int64), label.values
+        codes, classes = label.codes, label.values
     else:
         return document
     present = codes >= 0
