@@ -42,6 +42,9 @@ class CsvEdits:
         Sorted rows to leave out.
     relabel_rows, relabel_cells
         Sorted rows whose label cell is replaced, and the new cell text of each (unquoted).
+    relabel_old
+        The label of each relabelled row as the CSV parser read it (empty: not checked). The
+        cell the scan replaces must hold it, so a scan that disagrees with the parser stops.
     label_index
         Position of the label column among the fields (``None`` when no cell is touched).
     keep_original
@@ -53,6 +56,7 @@ class CsvEdits:
     relabel_cells: Sequence[str]
     label_index: int | None
     keep_original: str | None = None
+    relabel_old: Sequence[str | None] = ()
 
     @property
     def touches_cells(self) -> bool:
@@ -282,8 +286,11 @@ def _edited_bytes(
             seg_start[header, 4] = base + 1
             seg_len[header, 4] = len(extra[1])
     offset = base + sum(len(part) for part in extra)
-    for record, text in _relabelled_records(rows, is_row, edits):
-        cell = csv_cell(text, delimiter, quoted=bool(block.buf[field_start[record]] == QUOTE))
+    for record, at in _relabelled_records(rows, is_row, edits):
+        start, end = int(field_start[record]), int(field_end[record])
+        _check_cell(block.data[start:end], edits, at, where)
+        text = edits.relabel_cells[at]
+        cell = csv_cell(text, delimiter, quoted=bool(block.buf[start] == QUOTE))
         seg_start[record, 1], seg_len[record, 1] = offset, len(cell)
         extra.append(cell)
         offset += len(cell)
@@ -309,18 +316,19 @@ def _write_relabelled(
         return
     field_start, field_end = _label_spans(block, is_row, edits.label_index, rows, where)
     done = 0
-    for record, text in relabelled:
+    for record, at in relabelled:
         start, end = int(field_start[record]), int(field_end[record])
+        _check_cell(block.data[start:end], edits, at, where)
         write(view[done:start])
-        write(csv_cell(text, delimiter, quoted=block.data[start] == QUOTE))
+        write(csv_cell(edits.relabel_cells[at], delimiter, quoted=block.data[start] == QUOTE))
         done = end
     write(view[done:])
 
 
 def _relabelled_records(
     rows: np.ndarray, is_row: np.ndarray, edits: CsvEdits
-) -> Iterator[tuple[int, str]]:
-    """``(record index in the block, new cell text)`` of the block's relabelled rows."""
+) -> Iterator[tuple[int, int]]:
+    """``(record index in the block, index in the edits)`` of the block's relabelled rows."""
     import numpy as np
 
     row_records = np.flatnonzero(is_row)
@@ -331,7 +339,23 @@ def _relabelled_records(
     high = int(np.searchsorted(edits.relabel_rows, block_rows[-1], side="right"))
     for at in range(low, high):
         row = int(edits.relabel_rows[at])
-        yield int(row_records[row - int(block_rows[0])]), edits.relabel_cells[at]
+        yield int(row_records[row - int(block_rows[0])]), at
+
+
+def _check_cell(raw: bytes, edits: CsvEdits, at: int, where: str) -> None:
+    """Stop when the cell about to be replaced is not the label the CSV parser read there."""
+    if not edits.relabel_old:
+        return
+    expected = edits.relabel_old[at]
+    text = raw.decode("utf-8", errors="replace")
+    if text.startswith('"') and text.endswith('"') and len(text) >= 2:
+        text = text[1:-1].replace('""', '"')
+    if expected is not None and text != expected:
+        raise InputError(
+            f"{where}: row {int(edits.relabel_rows[at])}: the label cell reads {text[:40]!r} to "
+            f"the byte scan but {expected[:40]!r} to the CSV parser; clean needs standard CSV "
+            "(RFC 4180) to change exactly that cell."
+        )
 
 
 def _gather(big: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray) -> bytes:
@@ -369,6 +393,7 @@ def copy_csv_file(
         drop=edits.drop,
         relabel_rows=edits.relabel_rows,
         relabel_cells=[value_text(v) for v in edits.relabel_values],
+        relabel_old=edits.relabel_old,
         label_index=index,
         keep_original=edits.keep_original,
     )

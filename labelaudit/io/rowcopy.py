@@ -268,6 +268,9 @@ class RowEdits:
         DATA's label column (needed to relabel or keep the original).
     keep_original
         Name of a new column holding the label before relabelling, or ``None``.
+    relabel_old
+        The current label of each relabelled row as text (CSV: checked against the cell that
+        is replaced), or empty.
     """
 
     drop: np.ndarray
@@ -275,6 +278,7 @@ class RowEdits:
     relabel_values: Sequence[Any]
     label_column: str | None
     keep_original: str | None = None
+    relabel_old: Sequence[str | None] = ()
 
 
 def copy_rows(

@@ -308,8 +308,9 @@ def _row_edits(
     relabel_rows = rows[keep]
     changed[relabel_rows] = True
     relabel_values = [v for v, k in zip(values, keep.tolist(), strict=True) if k]
+    relabel_old = [o for o, k in zip(old, keep.tolist(), strict=True) if k]
     n_skipped = 0 if min_confidence is None else int((flagged.confidence < min_confidence).sum())
-    edits = RowEdits(none, relabel_rows, relabel_values, name, keep_original)
+    edits = RowEdits(none, relabel_rows, relabel_values, name, keep_original, relabel_old)
     return edits, changed, n_skipped
 
 

@@ -269,3 +269,15 @@ def test_csv_cannot_become_parquet(tmp_path: Path) -> None:
             rowcopy.table_format(Path("b.parquet")),
             Path("b.parquet"),
         )
+
+
+def test_csv_relabel_stops_when_the_cell_is_not_the_parsed_label(tmp_path: Path) -> None:
+    data = write(tmp_path / "data.csv", records("\n"))
+    out = tmp_path / "out.csv"
+    checked = RowEdits(NONE, np.array([2]), ["dog"], "label", relabel_old=["cat"])
+    clean(data, out, checked)  # row 2's cell is "cat" (quoted): it matches
+    assert out.read_bytes().count(b'"dog"') == 1
+    wrong = RowEdits(NONE, np.array([2]), ["dog"], "label", relabel_old=["bird"])
+    with pytest.raises(InputError, match=r"row 2: the label cell reads 'cat' .* 'bird'"):
+        clean(data, tmp_path / "other.csv", wrong)
+    assert not (tmp_path / "other.csv").exists()
