@@ -62,6 +62,24 @@ def _read(path: Path) -> Any:
         raise InputError(f"{path}: not a readable issues file ({first_line(exc)}).") from exc
 
 
+def issues_columns(path: Path) -> list[str]:
+    """The column names of an issues file, without reading its rows."""
+    import pyarrow as pa
+
+    check_readable(path)
+    check_suffix(path, TABLE_SUFFIXES, "issues")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return [str(name) for name in pq.read_schema(path).names]
+        import pyarrow.csv as pacsv
+
+        return [str(name) for name in pacsv.open_csv(path).schema.names]
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"{path}: not a readable issues file ({first_line(exc)}).") from exc
+
+
 def read_issues(path: Path, n_rows: int, *, need_predicted: bool) -> IssuesFile:
     """Read a find-issues output: the flagged ``row`` positions (and labels), checked against DATA.
 

@@ -88,7 +88,7 @@ def clean_dataset(
         return _clean_stdin(options)
     data_format = _check_paths(data, output, sources, issues)
     relabel = action == "relabel"
-    _check_relabel_options(relabel, keep_original, min_confidence)
+    _check_relabel_options(relabel, keep_original, min_confidence, issues)
     flagged = None
     if sources is not None:
         flagged = _audit_flags(sources, filter_by, frac_noise, min_examples_per_class, relabel)
@@ -129,6 +129,7 @@ def _clean_stdin(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_row_count(data: Path, n_rows: int, labels: Path, n_labels: int) -> None:
+    """Refuse labels that do not have DATA's number of rows."""
     if n_labels != n_rows:
         raise InputError(
             f"{data}: has {n_rows} rows but {labels} has {n_labels}; both must list the same "
@@ -155,12 +156,22 @@ def _check_paths(
 
 
 def _check_relabel_options(
-    relabel: bool, keep_original: str | None, min_confidence: float | None
+    relabel: bool, keep_original: str | None, min_confidence: float | None, issues: Path | None
 ) -> None:
+    """Refuse relabel's options with remove, and --min-confidence without probabilities."""
+    from labelaudit.io.issues import CONFIDENCE_COLUMN, issues_columns
+
     if not relabel and keep_original is not None:
         raise InputError("--keep-original applies to --action relabel only.")
     if not relabel and min_confidence is not None:
         raise InputError("--min-confidence applies to --action relabel only.")
+    if issues is not None and min_confidence is not None:
+        if CONFIDENCE_COLUMN not in issues_columns(issues):
+            raise InputError(
+                f"--min-confidence needs the predicted class's probability, which {issues} does "
+                "not have (its label_quality scores the given label); pass --probs instead of "
+                "--issues."
+            )
 
 
 def _audit_flags(
@@ -206,11 +217,7 @@ def _issues_flags(
     from labelaudit.io.issues import read_issues
 
     found = read_issues(issues, n_rows, need_predicted=relabel)
-    if min_confidence is not None and found.confidence is None:
-        raise InputError(
-            f"--min-confidence needs the predicted class's probability, which {issues} does not "
-            "have (its label_quality scores the given label); pass --probs instead of --issues."
-        )
+    assert min_confidence is None or found.confidence is not None  # checked before any work
     order = np.argsort(found.rows, kind="stable")
 
     def sort(values: Any) -> Any:
