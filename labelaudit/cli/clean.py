@@ -25,6 +25,7 @@ from labelaudit.cli.options import (
     MultiLabelOption,
     NormalizeOption,
     QuietOption,
+    _check_fraction,
     output_option,
 )
 from labelaudit.cli.output import emit, running
@@ -36,13 +37,17 @@ def clean(
         Path,
         typer.Argument(
             metavar="DATA",
-            help="The dataset to clean (.parquet or .csv): the same rows, in the same order, as "
-            "the labels and probabilities.",
+            help="The dataset (.parquet, .feather/.arrow, .csv or .tsv, optionally .gz; '-': CSV "
+            "on standard input): the same rows, in the same order, as the labels. Kept rows are "
+            "copied exactly.",
             show_default=False,
         ),
     ],
     output: Annotated[
-        Path, output_option("Where to write the cleaned copy (.parquet or .csv); not an input.")
+        Path,
+        output_option(
+            "Where to write the cleaned dataset, in DATA's format ('-': CSV to standard output)."
+        ),
     ],
     labels: Annotated[
         Path | None,
@@ -81,6 +86,26 @@ def clean(
             help="remove: drop the flagged rows; relabel: set their label to the predicted class.",
         ),
     ] = CleanAction.remove,
+    keep_original: Annotated[
+        str | None,
+        typer.Option(
+            "--keep-original",
+            metavar="COLUMN",
+            help="With relabel: add a column COLUMN holding each row's label before relabelling.",
+            show_default=False,
+        ),
+    ] = None,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--min-confidence",
+            metavar="P",
+            callback=lambda value: _check_fraction(value, "--min-confidence"),
+            help="With relabel: leave rows whose predicted class has probability below P "
+            "unchanged (needs --probs).",
+            show_default=False,
+        ),
+    ] = None,
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
@@ -95,6 +120,8 @@ def clean(
     debug: DebugOption = False,
 ) -> None:
     """Write a copy of DATA with the label issues removed or relabelled.
+
+    Kept rows are copied exactly; relabel changes only the label, and only to a class.
 
     Example: labelaudit clean data.parquet --probs p.npy -o clean.parquet --action relabel
     """
@@ -111,6 +138,10 @@ def clean(
         )
     if issues is None and not probs:
         raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
+    if str(output) == "-":
+        if json_output:
+            raise InputError("-o - writes the cleaned rows to standard output; drop --json.")
+        quiet = True  # standard output holds the cleaned rows only
     sources = None
     if probs:
         labels_path = data if labels is None else labels
@@ -126,6 +157,8 @@ def clean(
             filter_by=filter_by.value,
             frac_noise=frac_noise,
             min_examples_per_class=min_examples_per_class,
+            keep_original=keep_original,
+            min_confidence=min_confidence,
         )
     emit(
         document,

@@ -16,6 +16,7 @@ from labelaudit.cli.options import (
     AggregatorOption,
     AlphaOption,
     ClassesOption,
+    CsvSafeOption,
     DebugOption,
     FilterBy,
     FilterByOption,
@@ -83,6 +84,7 @@ def find_issues(
     aggregator: AggregatorOption = None,
     alpha: AlphaOption = None,
     temperature: TemperatureOption = None,
+    csv_safe: CsvSafeOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -113,6 +115,7 @@ def find_issues(
             all_rows=all_rows,
             top=top,
             fail_above=fail_above,
+            csv_safe=csv_safe,
         )
     ci_outputs.write(
         "find-issues", document, checks, argv=sys.argv, seconds=time.perf_counter() - started

@@ -74,7 +74,16 @@ def run(command: str, options: dict[str, Any]) -> bool:
     return multi_label
 
 
-_SINGLE_LABEL_ONLY = ("junit_xml", "markdown", "all_pairs", "class_order", "flagged_count")
+_SINGLE_LABEL_ONLY = (
+    "junit_xml",
+    "markdown",
+    "all_pairs",
+    "class_order",
+    "flagged_count",
+    "csv_safe",
+    "keep_original",
+    "min_confidence",
+)
 
 
 def _refuse_single_label_options(options: dict[str, Any]) -> None:

@@ -334,3 +334,13 @@ def refuse_without_multilabel(multi_label: bool, **given: object) -> None:
         raise typer.BadParameter(
             f"{', '.join(used)} only apply with --multi-label.", param_hint="'--multi-label'"
         )
+
+
+CsvSafeOption = Annotated[
+    bool,
+    typer.Option(
+        "--csv-safe",
+        help="In a .csv -o, prefix text cells starting with = + - @ (or tab, CR) with ' so that "
+        "spreadsheets do not run them as formulas (off: cells are written as the data has them).",
+    ),
+]

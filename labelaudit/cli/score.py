@@ -13,6 +13,7 @@ from labelaudit.cli.options import (
     AggregatorOption,
     AlphaOption,
     ClassesOption,
+    CsvSafeOption,
     DebugOption,
     IdColumnOption,
     JsonOption,
@@ -59,6 +60,7 @@ def score(
     aggregator: AggregatorOption = None,
     alpha: AlphaOption = None,
     temperature: TemperatureOption = None,
+    csv_safe: CsvSafeOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -80,6 +82,7 @@ def score(
             adjust_pred_probs=adjust_pred_probs,
             output=output,
             top=top,
+            csv_safe=csv_safe,
         )
     emit(
         document,

@@ -97,6 +97,7 @@ def write_rows(
     columns_for: Callable[[np.ndarray | slice], Mapping[str, Any]],
     *,
     dictionary_columns: Sequence[str] = (),
+    csv_safe: bool = False,
 ) -> None:
     """Write a large result table block by block, atomically, as Parquet or CSV.
 
@@ -109,6 +110,10 @@ def write_rows(
         Builds the named numpy columns of one block of rows.
     dictionary_columns
         Parquet columns to dictionary-encode (few distinct values, e.g. class labels).
+    csv_safe
+        In a CSV, prefix text cells that a spreadsheet would run as a formula (starting with
+        ``=``, ``+``, ``-``, ``@``, tab or carriage return) with ``'``. Off by default: the cells
+        are then written exactly as the data has them.
 
     Only one block of output columns is in memory at a time.
     """
@@ -144,7 +149,28 @@ def write_rows(
 
             for index, block in enumerate(blocks):
                 frame = pd.DataFrame(dict(columns_for(block)))
+                if csv_safe:
+                    frame = _formula_safe(frame)
                 frame.to_csv(tmp, index=False, mode="w" if index == 0 else "a", header=index == 0)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet treat a CSV cell as a formula (OWASP)."""
+
+
+def _formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """*frame* with every text cell starting with a formula character prefixed by ``'``."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+            continue
+        risky = column.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        if risky.any():
+            frame[name] = column.astype(object).where(~risky, "'" + column[risky].astype(str))
+    return frame
 
 
 def _arrow_column(values: Any) -> Any:

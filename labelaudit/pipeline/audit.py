@@ -144,6 +144,7 @@ def find_issues(
     all_rows: bool = False,
     top: int = 10,
     fail_above: float | None = None,
+    csv_safe: bool = False,
 ) -> tuple[dict[str, Any], CheckResult]:
     """Flag the label issues, rank them, write ``output``; the document and the gate's result.
 
@@ -177,6 +178,7 @@ def find_issues(
             n_examples if all_rows else ranked,
             lambda rows: documents.label_rows_columns(rows, is_label_issue=is_issue, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
+            csv_safe=csv_safe,
         )
     checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
     document = documents.find_issues_document(
@@ -200,6 +202,7 @@ def score_labels(
     adjust_pred_probs: bool = False,
     output: Path | None = None,
     top: int = 10,
+    csv_safe: bool = False,
 ) -> dict[str, Any]:
     """Score every label, write ``output`` (every row, input order); the ``score`` document."""
     from labelaudit.core.counting import compute_label_stats, predicted_labels
@@ -236,6 +239,7 @@ def score_labels(
             n_examples,
             lambda rows: documents.label_rows_columns(rows, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
+            csv_safe=csv_safe,
         )
     return documents.score_document(
         documents.label_rows_records(lowest_scores(scores, top), **row_facts),
