@@ -25,7 +25,7 @@ from labelaudit.core._arrays import (
     row_chunks,
     threads_for_classes,
 )
-from labelaudit.core.validation import check_inputs, check_labels_and_probs
+from labelaudit.core.validation import check_inputs
 
 __all__ = [
     "LabelStats",
@@ -260,8 +260,7 @@ def compute_label_stats(
         Wrong shapes or dtypes, labels outside ``0..K-1``, or (unless *assume_valid*) a
         probability that is NaN, outside [0, 1], or a row that does not sum to 1.
     """
-    check = check_labels_and_probs if assume_valid else check_inputs
-    labels, n_classes = check(labels, pred_probs)
+    labels, n_classes = check_inputs(labels, pred_probs, assume_valid=assume_valid)
     n_rows = labels.shape[0]
     rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
     chunks = list(row_chunks(n_rows, rows_per_chunk))

@@ -20,11 +20,7 @@ from labelaudit.core._arrays import (
     select_smallest,
 )
 from labelaudit.core.counting import LabelStats, RowRelease, compute_label_stats
-from labelaudit.core.validation import (
-    check_inputs,
-    check_labels_and_probs,
-    check_pred_probs_list,
-)
+from labelaudit.core.validation import check_choice, check_inputs, check_pred_probs_list
 
 __all__ = [
     "SCORE_METHODS",
@@ -115,12 +111,12 @@ def label_quality_scores(
     -------
     ndarray of shape (N,), float64
     """
-    if method not in _SCORERS:
-        raise ValueError(f"method must be one of {SCORE_METHODS}, got {method!r}")
+    check_choice("method", method, SCORE_METHODS)
     if adjust_pred_probs and method == "confidence_weighted_entropy":
         raise ValueError("adjust_pred_probs is not defined for confidence_weighted_entropy")
-    check = check_labels_and_probs if assume_valid or stats is not None else check_inputs
-    labels, n_classes = check(labels, pred_probs)
+    labels, n_classes = check_inputs(
+        labels, pred_probs, assume_valid=assume_valid or stats is not None
+    )
     if method == "self_confidence" and not adjust_pred_probs and stats is not None:
         return stats.self_confidence.astype(np.float64)
 
@@ -161,8 +157,7 @@ def ensemble_label_quality_scores(
     Weights are proportional to each model's accuracy (``argmax p == y``) with
     ``weight_by="accuracy"``, or equal with ``weight_by="uniform"``.
     """
-    if weight_by not in WEIGHTINGS:
-        raise ValueError(f"weight_by must be one of {WEIGHTINGS}, got {weight_by!r}")
+    check_choice("weight_by", weight_by, WEIGHTINGS)
     if not assume_valid:
         check_pred_probs_list(labels, pred_probs_list)
     if len(pred_probs_list) == 0:

@@ -180,11 +180,24 @@ def check_pred_probs(
     return normalized
 
 
-def check_inputs(labels: np.ndarray, pred_probs: np.ndarray) -> tuple[np.ndarray, int]:
-    """Full validation for the public API: shapes, label range and every probability value."""
+def check_inputs(
+    labels: np.ndarray, pred_probs: np.ndarray, *, assume_valid: bool = False
+) -> tuple[np.ndarray, int]:
+    """Full validation for the public API: shapes, label range and every probability value.
+
+    With *assume_valid* (the caller already ran :func:`check_pred_probs`), only the cheap part,
+    :func:`check_labels_and_probs`.
+    """
     labels, n_classes = check_labels_and_probs(labels, pred_probs)
-    check_pred_probs(pred_probs)
+    if not assume_valid:
+        check_pred_probs(pred_probs)
     return labels, n_classes
+
+
+def check_choice(name: str, value: object, choices: Sequence[str]) -> None:
+    """Raise a ValueError unless *value* is one of *choices*, the values of the option *name*."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
 def check_pred_probs_list(labels: np.ndarray, pred_probs_list: Sequence[np.ndarray]) -> None:
