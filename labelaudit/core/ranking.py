@@ -13,10 +13,9 @@ import numpy as np
 
 from labelaudit.core._arrays import (
     EPS,
-    chunk_rows_for,
     default_threads,
     map_row_chunks,
-    row_chunks,
+    probability_chunks,
     select_smallest,
 )
 from labelaudit.core.counting import LabelStats, RowRelease, compute_label_stats
@@ -114,9 +113,7 @@ def label_quality_scores(
     check_choice("method", method, SCORE_METHODS)
     if adjust_pred_probs and method == "confidence_weighted_entropy":
         raise ValueError("adjust_pred_probs is not defined for confidence_weighted_entropy")
-    labels, n_classes = check_inputs(
-        labels, pred_probs, assume_valid=assume_valid or stats is not None
-    )
+    labels, _ = check_inputs(labels, pred_probs, assume_valid=assume_valid or stats is not None)
     if method == "self_confidence" and not adjust_pred_probs and stats is not None:
         return stats.self_confidence.astype(np.float64)
 
@@ -129,7 +126,6 @@ def label_quality_scores(
         thresholds = stats.thresholds
     scorer = _SCORERS[method]
     scores = np.empty(labels.shape[0], dtype=np.float64)
-    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
 
     def one_chunk(chunk: slice) -> None:
         probs = np.asarray(pred_probs[chunk])
@@ -137,7 +133,7 @@ def label_quality_scores(
             probs = _adjust(probs, thresholds)
         scores[chunk] = scorer(probs, labels[chunk])
 
-    chunks = list(row_chunks(labels.shape[0], rows_per_chunk))
+    chunks = probability_chunks(pred_probs, chunk_rows)
     map_row_chunks(one_chunk, chunks, default_threads(n_threads), release_rows)
     return scores
 

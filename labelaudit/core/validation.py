@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from labelaudit.core._arrays import chunk_rows_for, compact_int_dtype, row_chunks
+from labelaudit.core._arrays import compact_int_dtype, probability_chunks
 
 ROW_SUM_TOLERANCE = 1e-4
 """Rows summing to 1 within this tolerance are valid (otherwise they must be normalised)."""
@@ -162,8 +162,7 @@ def check_pred_probs(
         raise InvalidProbabilitiesError(
             "shape", f"has {n_classes} class column; at least two classes are needed"
         )
-    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
-    chunks = list(row_chunks(n_rows, rows_per_chunk))
+    chunks = probability_chunks(pred_probs, chunk_rows)
     any_sum_off = False
     for rows in chunks:
         chunk = pred_probs[rows]
