@@ -150,6 +150,8 @@ def find_issues(
 
     The document's ``issues`` are the *top* most likely errors (lowest *rank_by* score first).
     """
+    import numpy as np
+
     from labelaudit.core.ranking import order_label_issues
     from labelaudit.io.paths import check_output
     from labelaudit.io.tables import TABLE_SUFFIXES, write_rows
@@ -168,6 +170,11 @@ def find_issues(
     ranked = order_label_issues(is_issue, scores)
     warning = _weak_model_warning(stats)
     n_examples, n_classes = inputs.n_examples, inputs.n_classes
+    per_class = documents.flagged_by_class(
+        inputs.classes,
+        stats.class_counts,
+        np.bincount(inputs.labels[is_issue], minlength=n_classes),
+    )
     row_facts = _row_facts(inputs, stats.predicted_labels, scores)
     # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
     # keeps peak memory near one copy of the input.
@@ -191,6 +198,7 @@ def find_issues(
         output=None if output is None else str(output),
         fail_above=fail_above,
         warnings=[warning] if warning else [],
+        classes=per_class,
     )
     return document, checks
 

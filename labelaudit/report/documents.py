@@ -130,11 +130,13 @@ def find_issues_document(
     output: str | None,
     fail_above: float | None,
     warnings: Sequence[str] = (),
+    classes: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The ``find-issues --json`` document; ``issues`` holds the ``--top`` most likely errors.
 
     ``n_label_issues`` is the number of rows the *filter_by* filter flagged; ``warnings`` are
-    the sentences also printed on stderr (e.g. a model no better than the majority class).
+    the sentences also printed on stderr (e.g. a model no better than the majority class);
+    ``classes`` are the flagged rows per given class (:func:`flagged_by_class`).
     """
     fraction = n_label_issues / n_examples
     return {
@@ -148,8 +150,29 @@ def find_issues_document(
         "fail_above": fail_above,
         "passed": None if fail_above is None else fraction <= fail_above,
         "warnings": list(warnings),
+        "classes": list(classes),
         "issues": top_rows,
     }
+
+
+def flagged_by_class(
+    classes: Sequence[Any], class_counts: np.ndarray, flagged_counts: np.ndarray
+) -> list[dict[str, Any]]:
+    """Per given class: its rows, the rows flagged and their fraction, most flagged first.
+
+    Ties keep the class order (a stable sort).
+    """
+    fractions = flagged_counts / np.maximum(class_counts, 1)
+    order = np.argsort(-fractions, kind="stable")
+    return [
+        {
+            "class": classes[int(k)],
+            "n_examples": int(class_counts[k]),
+            "n_flagged": int(flagged_counts[k]),
+            "flagged_fraction": float(fractions[k]),
+        }
+        for k in order
+    ]
 
 
 def score_document(

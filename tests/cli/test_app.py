@@ -256,7 +256,8 @@ BAD_INPUTS = [
         BadInput(
             "health --labels y.npy --probs bad.npy",
             error="Error: bad.npy: row 0: probabilities sum to 0.9, not 1 (tolerance 0.0001).\n"
-            "Pass --normalize to rescale every row to sum to 1.",
+            "Pass --normalize to rescale every row to sum to 1 (or --multi-label if these are "
+            "per-class probabilities of label sets).",
             prepare=bad_probs(lambda probs: probs * 0.9),
         ),
         id="probs-not-summing-to-1",
