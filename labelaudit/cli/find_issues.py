@@ -20,6 +20,7 @@ from labelaudit.cli.options import (
     LabelsOption,
     MinExamplesOption,
     NormalizeOption,
+    ProbColumnsOption,
     ProbsOption,
     QuietOption,
     RankByOption,
@@ -33,11 +34,12 @@ from labelaudit.cli.output import emit, raise_if_failed, running
 @app.command("find-issues")
 def find_issues(
     labels: LabelsOption,
-    probs: ProbsOption,
+    probs: ProbsOption = None,  # type: ignore[assignment]
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
     normalize: NormalizeOption = False,
+    prob_columns: ProbColumnsOption = None,
     filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
     rank_by: RankByOption = ScoreMethod.self_confidence,
     frac_noise: FracNoiseOption = 1.0,
@@ -73,7 +75,9 @@ def find_issues(
     from labelaudit.pipeline.audit import find_issues as run_find_issues
     from labelaudit.report import terminal
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    sources = AuditSources(
+        labels, probs or [], label_column, id_column, classes, normalize, prob_columns
+    )
     with running("Finding label issues…", quiet=quiet, json_output=json_output):
         document, checks = run_find_issues(
             sources,

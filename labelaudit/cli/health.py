@@ -16,6 +16,7 @@ from labelaudit.cli.options import (
     LabelColumnOption,
     LabelsOption,
     NormalizeOption,
+    ProbColumnsOption,
     ProbsOption,
     QuietOption,
     output_option,
@@ -26,11 +27,12 @@ from labelaudit.cli.output import emit, raise_if_failed, running
 @app.command("health")
 def health(
     labels: LabelsOption,
-    probs: ProbsOption,
+    probs: ProbsOption = None,  # type: ignore[assignment]
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
     normalize: NormalizeOption = False,
+    prob_columns: ProbColumnsOption = None,
     max_noise_rate: Annotated[
         float | None,
         typer.Option(
@@ -67,7 +69,9 @@ def health(
     from labelaudit.pipeline.audit import health as run_health
     from labelaudit.report import terminal
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    sources = AuditSources(
+        labels, probs or [], label_column, id_column, classes, normalize, prob_columns
+    )
     with running("Estimating label health…", quiet=quiet, json_output=json_output):
         result = run_health(
             sources,

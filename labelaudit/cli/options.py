@@ -58,7 +58,8 @@ LabelsOption = Annotated[
     Path,
     typer.Option(
         "--labels",
-        help="Given labels: .parquet or .csv (column --label-column) or .npy.",
+        help="Given labels: a .parquet/.csv/.tsv(.gz)/.arrow table (column --label-column), a "
+        "folder or quoted glob of Parquet files, .npy, or - for stdin (CSV or Arrow stream).",
         show_default=False,
     ),
 ]
@@ -67,8 +68,9 @@ ProbsOption = Annotated[
     typer.Option(
         "--probs",
         metavar="<path>",
-        help="Out-of-sample probabilities: .npy (N, K) or a .parquet/.csv table with one column "
-        "per class. Repeat for an ensemble of models.",
+        help="Out-of-sample probabilities: .npy (N, K), or a table source (as --labels) with one "
+        "numeric column per class; the labels' own source for the same table. Repeat for an "
+        "ensemble of models.",
         show_default=False,
     ),
 ]
@@ -142,3 +144,13 @@ RankByOption = Annotated[
     ScoreMethod, typer.Option("--rank-by", help="Label quality score used to rank issues.")
 ]
 MethodOption = Annotated[ScoreMethod, typer.Option("--method", help="Label quality score.")]
+ProbColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--prob-columns",
+        metavar="GLOB",
+        help="Probability columns, e.g. 'prob_*' (the class is what * matched); without --probs "
+        "they are read from the labels table. Default: every numeric column but label and id.",
+        show_default=False,
+    ),
+]

@@ -23,12 +23,17 @@ _KIND = {".parquet": "Parquet", ".csv": "CSV"}
 
 
 @contextlib.contextmanager
-def reading(path: Path) -> Iterator[None]:
-    """Turn a reader's failure (pyarrow's and pandas' errors subclass these) into one ``Error:``."""
+def reading(path: Path, kind: str | None = None) -> Iterator[None]:
+    """Turn a reader's failure (pyarrow's and pandas' errors subclass these) into one ``Error:``.
+
+    *kind* names the format in the message (default: from the suffix).
+    """
     try:
         yield
     except (OSError, ValueError) as exc:
-        kind = _KIND.get(suffix_of(path), "input")
+        if isinstance(exc, InputError):
+            raise
+        kind = kind or _KIND.get(suffix_of(path), "input")
         raise InputError(f"{path}: not a readable {kind} file ({first_line(exc)}).") from exc
 
 

@@ -27,7 +27,12 @@ LABEL_COLUMNS = ("given_label", "predicted_label")
 
 @dataclass(frozen=True)
 class AuditSources:
-    """Where the labels and probabilities come from, and how to read them."""
+    """Where the labels and probabilities come from, and how to read them.
+
+    Each source is a file, a folder or glob of Parquet files, or ``-`` for stdin (see
+    :mod:`labelaudit.io.sources`). *prob_columns* (a glob such as ``'prob_*'``) picks the
+    probability columns, read from the labels' table when *probs* is empty.
+    """
 
     labels: Path
     probs: Sequence[Path]
@@ -35,10 +40,11 @@ class AuditSources:
     id_column: str | None = None
     classes: str | None = None
     normalize: bool = False
+    prob_columns: str | None = None
 
     def paths(self) -> list[Path]:
-        """Every input path (an output must be none of them)."""
-        return [self.labels, *self.probs]
+        """Every input file path (an output must be none of them); not stdin or patterns."""
+        return [p for p in [self.labels, *self.probs] if str(p) != "-"]
 
     def load(self, *, release_pages: bool = True) -> AuditInputs:
         """Read, validate and class-map the inputs (see :func:`labelaudit.io.load_audit_inputs`)."""
@@ -52,6 +58,7 @@ class AuditSources:
             classes=self.classes,
             normalize=self.normalize,
             release_pages=release_pages,
+            prob_columns=self.prob_columns,
         )
 
 
@@ -117,6 +124,47 @@ def _row_facts(inputs: AuditInputs, predicted: np.ndarray, scores: np.ndarray) -
     }
 
 
+def _rows_columns(
+    rows: np.ndarray | slice, *, ids: Any, id_column: str | None, **facts: Any
+) -> Any:
+    """:func:`~labelaudit.report.documents.label_rows_columns`, with the ids of *rows* only.
+
+    The ids stay an Arrow array; only the block's own ids become numpy values, so no N-sized
+    copy is made per block.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from labelaudit.report import documents
+
+    columns = documents.label_rows_columns(rows, **facts)
+    if ids is None or id_column is None:
+        return columns
+    if isinstance(rows, slice):
+        block = ids.slice(rows.start, rows.stop - rows.start)
+    else:
+        block = ids.take(pa.array(np.asarray(rows, dtype=np.int64)))
+    values = (
+        block.to_numpy()
+        if block.null_count == 0 and pa.types.is_integer(block.type)
+        else (np.asarray(block.to_pylist(), dtype=object))
+    )
+    return {"row": columns.pop("row"), id_column: values, **columns}
+
+
+def _rows_records(rows: np.ndarray, **facts: Any) -> list[dict[str, Any]]:
+    """:func:`_rows_columns` as JSON-ready dicts, one per row (for the few rows shown)."""
+    from labelaudit.report import documents
+
+    columns = _rows_columns(rows, **facts)
+    names = list(columns)
+    values = [columns[name].tolist() for name in names]
+    return [
+        documents.plain(dict(zip(names, record, strict=True)))
+        for record in zip(*values, strict=True)
+    ]
+
+
 def find_issues(
     sources: AuditSources,
     *,
@@ -158,12 +206,12 @@ def find_issues(
         write_rows(
             output,
             n_examples if all_rows else ranked,
-            lambda rows: documents.label_rows_columns(rows, is_label_issue=is_issue, **row_facts),
+            lambda rows: _rows_columns(rows, is_label_issue=is_issue, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
         )
     checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
     document = documents.find_issues_document(
-        documents.label_rows_records(ranked[:top], **row_facts),
+        _rows_records(ranked[:top], **row_facts),
         n_examples=n_examples,
         n_classes=n_classes,
         n_label_issues=int(ranked.shape[0]),
@@ -216,11 +264,11 @@ def score_labels(
         write_rows(
             output,
             n_examples,
-            lambda rows: documents.label_rows_columns(rows, **row_facts),
+            lambda rows: _rows_columns(rows, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
         )
     return documents.score_document(
-        documents.label_rows_records(lowest_scores(scores, top), **row_facts),
+        _rows_records(lowest_scores(scores, top), **row_facts),
         n_examples=n_examples,
         method=method,
         adjust_pred_probs=adjust_pred_probs,
