@@ -185,7 +185,7 @@ def probability_columns(
     if strict:
         for name in names:
             _require_numeric(source, schema.field(name), exclude)
-    columns = [n for n in names if _is_numeric(schema.field(name).type)]
+    columns = [n for n in names if _is_numeric(schema.field(n).type)]
     if not columns:
         raise InputError(f"{source}: has no probability columns (one numeric column per class).")
     return ProbsColumns(columns, [str(n) for n in columns])

@@ -380,28 +380,29 @@ def _csv_batches(
 
 
 def stdin_buffer() -> Any:
-    """Standard input, read whole once (it cannot be re-read) and kept for every reader."""
+    """Standard input, read whole once (it cannot be re-read) and kept for every reader.
+
+    The copy is kept for the current ``sys.stdin`` object only, so a caller that replaces
+    standard input (a test runner) gets its new contents.
+    """
     global _stdin_buffer
     import pyarrow as pa
 
-    if _stdin_buffer is None:
-        if sys.stdin is None or sys.stdin.isatty():
+    stream = sys.stdin
+    if _stdin_buffer is None or _stdin_buffer[0] is not stream:
+        if stream is None or stream.isatty():
             raise InputError("-: standard input is a terminal; pipe a CSV or Arrow stream into it.")
-        _stdin_buffer = pa.py_buffer(sys.stdin.buffer.read())
-        if _stdin_buffer.size == 0:
-            raise InputError("-: standard input is empty; pipe a CSV or Arrow stream into it.")
-    return _stdin_buffer
-
-
-def forget_stdin() -> None:
-    """Drop the cached standard input (tests run several commands in one process)."""
-    global _stdin_buffer
-    _stdin_buffer = None
+        _stdin_buffer = (stream, pa.py_buffer(stream.buffer.read()))
+    data = _stdin_buffer[1]
+    if data.size == 0:
+        raise InputError("-: standard input is empty; pipe a CSV or Arrow stream into it.")
+    return data
 
 
 def _stdin_is_arrow(data: Any) -> bool:
-    head = data.to_pybytes()[:8] if data.size < 8 else bytes(data.slice(0, 8))
-    return head.startswith(b"\xff\xff\xff\xff") or head.startswith(b"ARROW1")
+    """An Arrow IPC stream starts with the continuation marker, an IPC file with ``ARROW1``."""
+    head = data.slice(0, 8).to_pybytes()
+    return head.startswith((b"\xff\xff\xff\xff", b"ARROW1"))
 
 
 def _stdin_schema(source: Source) -> pa.Schema:
