@@ -420,3 +420,30 @@ def probs_dtype(schema: Any, columns: Sequence[str]) -> Any:
     if all(schema.field(name).type == pa.float32() for name in columns):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
+
+
+def write_probs_table(columns: dict[str, Any], path: Path, described: dict[str, Any]) -> None:
+    """Write predicted probabilities atomically as Parquet or Arrow IPC (by extension).
+
+    Parquet and Arrow keep *described* (id column, label column, typed classes) as JSON in the
+    schema metadata, so later commands need neither ``--id-column`` nor ``--classes``.
+    """
+    import json
+
+    import pyarrow as pa
+
+    from labelaudit.io.paths import atomic_path, suffix_of
+    from labelaudit.io.sources import METADATA_KEY
+
+    suffix = suffix_of(path)
+    table = pa.table({name: pa.array(values) for name, values in columns.items()})
+    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(described).encode()})
+    with atomic_path(path) as tmp:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, tmp)
+        else:
+            import pyarrow.feather as feather
+
+            feather.write_feather(table, tmp)

@@ -441,3 +441,25 @@ def read_table(source: Source, columns: Sequence[str] | None = None) -> pa.Table
     if not batches:
         return pa.table({name: pa.array([], schema.field(name).type) for name in names})
     return pa.Table.from_batches(batches)
+
+
+def read_frame(spec: str | Path, what: str = "features") -> Any:
+    """A whole table source as a pandas DataFrame (predict's FEATURES, which need one).
+
+    CSV keeps pandas' own type inference (numbers, text), as predict has always read it;
+    every other source is read with pyarrow and converted once.
+    """
+    import io as _io
+
+    import pandas as pd
+
+    source = resolve_source(spec, what)
+    if source.kind == "npy":
+        raise InputError(f"{source}: a .npy array has no columns; {what} must be a table.")
+    if source.kind == "csv":
+        with reading(source.path, "CSV"):
+            return pd.read_csv(source.path, sep=source.delimiter, compression="infer")
+    if source.kind == "stdin" and not _stdin_is_arrow(stdin_buffer()):
+        with reading(Path(STDIN), "CSV"):
+            return pd.read_csv(_io.BytesIO(stdin_buffer().to_pybytes()))
+    return read_table(source).to_pandas()
