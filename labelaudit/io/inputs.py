@@ -389,6 +389,11 @@ def _read_labels(
         return streamed.codes, streamed.ids
     from labelaudit.io.labels import read_labels
 
+    n_classes = len(matcher.class_names)
+    if integer_names(matcher.class_names) == list(range(n_classes)):
+        codes = _npy_integer_codes(source, matcher)
+        if codes is not None:
+            return codes, None
     values = read_labels(source.path).values
     if values.dtype.kind in "US":
         values = values.astype(str)
@@ -440,3 +445,37 @@ def _shared_ids(
                 "the same rows in the same order."
             )
     return first
+
+
+LABEL_CHUNK_ROWS = 1 << 22
+"""Integer ``.npy`` labels are converted to codes this many rows at a time."""
+
+
+def _npy_integer_codes(source: Source, matcher: ClassMatcher) -> np.ndarray | None:
+    """Integer ``.npy`` labels 0..K-1 as codes, read a chunk at a time from a memory map.
+
+    Neither the int64 labels nor their pages stay in memory (100M labels are 800 MB).
+    ``None`` when the file does not hold a 1-D integer array (read as any other labels).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from labelaudit.core._arrays import compact_int_dtype
+    from labelaudit.io.npy import load_npy, page_releaser
+
+    mapped = load_npy(source.path, mmap=True)
+    if mapped.ndim == 2 and mapped.shape[1] == 1:
+        mapped = mapped[:, 0]
+    if mapped.ndim != 1 or mapped.dtype.kind not in "iu":
+        return None
+    n_classes = len(matcher.class_names)
+    codes = np.empty(mapped.shape[0], dtype=compact_int_dtype(n_classes))
+    release = page_releaser(mapped.reshape(-1, 1))
+    for start in range(0, mapped.shape[0], LABEL_CHUNK_ROWS):
+        part = np.asarray(mapped[start : start + LABEL_CHUNK_ROWS])
+        if part.min() < 0 or part.max() >= n_classes:
+            matcher.encode(pa.array(part), start)  # raises naming the first label not a class
+        codes[start : start + part.shape[0]] = part
+        if release is not None:
+            release(slice(start, start + part.shape[0]))
+    return codes

@@ -294,7 +294,7 @@ class ClassMatcher:
 
         missing = pc.is_null(values)
         if _is_text(values.type):
-            missing = pc.or_(missing, pc.equal(pc.binary_length(values), 0))
+            missing = pc.or_(missing, pc.fill_null(pc.equal(pc.binary_length(values), 0), False))
         elif pa.types.is_dictionary(values.type):
             missing = pc.is_null(values.indices)
         n_missing = pc.sum(missing).as_py() or 0

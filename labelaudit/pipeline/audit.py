@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from labelaudit.core.health import HealthReport
     from labelaudit.io.inputs import AuditInputs
 
+RELEASE_BYTES = 1 << 30
+"""Memory-mapped probabilities larger than this are read with their pages released."""
+
 LABEL_COLUMNS = ("given_label", "predicted_label")
 """Output columns with few distinct values (dictionary-encoded in Parquet)."""
 
@@ -65,11 +68,22 @@ class AuditSources:
 def flag_issues(
     inputs: AuditInputs, *, filter_by: str, frac_noise: float, min_examples_per_class: int
 ) -> tuple[LabelStats, np.ndarray]:
-    """The core's statistics and its issue mask for validated inputs (find-issues, clean)."""
+    """The core's statistics and its issue mask for validated inputs (find-issues, clean).
+
+    Probabilities memory-mapped and larger than :data:`RELEASE_BYTES` have their pages released
+    as each pass reads them, so resident memory stays bounded at any N (they are re-read from
+    the file cache); smaller ones stay mapped, which is faster.
+    """
     from labelaudit.core.counting import compute_label_stats
     from labelaudit.core.filtering import find_label_issues
+    from labelaudit.io.npy import page_releaser
 
-    stats = compute_label_stats(inputs.labels, inputs.pred_probs, assume_valid=True)
+    release = None
+    if inputs.pred_probs.nbytes > RELEASE_BYTES:
+        release = page_releaser(inputs.pred_probs)
+    stats = compute_label_stats(
+        inputs.labels, inputs.pred_probs, release_rows=release, assume_valid=True
+    )
     is_issue = find_label_issues(
         inputs.labels,
         inputs.pred_probs,
@@ -77,6 +91,7 @@ def flag_issues(
         frac_noise=frac_noise,
         min_examples_per_class=min_examples_per_class,
         stats=stats,
+        release_rows=release,
     )
     return stats, is_issue
 

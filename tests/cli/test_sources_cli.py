@@ -313,3 +313,68 @@ def test_stdin_empty(data: Data) -> None:
         "standard input is empty",
         stdin=b"",
     )
+
+
+# --- predict's outputs read back without repeating options --------------------------------------
+
+
+@pytest.fixture
+def features(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(5)
+    n_rows = 90
+    label = rng.choice(["cat", "dog", "bird, the small one"], n_rows)
+    frame = pa.table(
+        {
+            "id": [f"x{i}" for i in range(n_rows)],
+            "f1": rng.normal(size=n_rows) + (label == "cat"),
+            "f2": rng.normal(size=n_rows) + (label == "dog"),
+            "label": label,
+        }
+    )
+    pq.write_table(frame, tmp_path / "features.parquet")
+    return tmp_path / "features.parquet"
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow", ".npy"])
+def test_predict_output_is_read_back_without_id_or_classes(features: Path, suffix: str) -> None:
+    out = features.with_name("probs" + suffix)
+    result = invoke(
+        "predict",
+        str(features),
+        "--label-column",
+        "label",
+        "--id-column",
+        "id",
+        "-o",
+        str(out),
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    if suffix == ".npy":
+        described = json.loads(out.with_name("probs.classes.json").read_text())
+        assert described["classes"] == ["bird, the small one", "cat", "dog"]
+    document = audit_json("find-issues", str(features), "--probs", str(out))
+    assert document["n_classes"] == 3
+    if suffix != ".npy":  # the id column came from predict's metadata
+        assert all("id" in row for row in document["issues"])
+
+
+def test_predict_integral_float_labels_are_integer_classes(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    labels = rng.choice([1.0, 3.0, 7.0], 90)
+    frame = pa.table({"f1": rng.normal(size=90) + labels, "label": labels})
+    pq.write_table(frame, tmp_path / "features.parquet")
+    out = tmp_path / "probs.parquet"
+    result = invoke(
+        "predict",
+        str(tmp_path / "features.parquet"),
+        "--label-column",
+        "label",
+        "-o",
+        str(out),
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    assert pq.read_schema(out).names == ["1", "3", "7"]
+    document = audit_json("health", str(tmp_path / "features.parquet"), "--probs", str(out))
+    assert sorted(c["class"] for c in document["classes"]) == [1, 3, 7]
