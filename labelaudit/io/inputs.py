@@ -365,10 +365,16 @@ def _read_all(
     )
 
 
+LARGE_MAP_BYTES = 1 << 30
+"""A memory map larger than this has its pages released as it is validated, whatever the
+caller asked: keeping them would hold the whole file in resident memory."""
+
+
 def _npy_probs(plan: _ProbsPlan, normalize: bool, release_pages: bool) -> np.ndarray:
     """A memory-mapped ``.npy`` of probabilities, validated."""
     probs = read_probs(plan.source.path)
-    return validate_probs(probs, normalize=normalize, release_pages=release_pages)
+    release = release_pages or probs.array.nbytes > LARGE_MAP_BYTES
+    return validate_probs(probs, normalize=normalize, release_pages=release)
 
 
 def _read_labels(

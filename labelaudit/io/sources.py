@@ -6,8 +6,8 @@ One :class:`Source` per ``--labels`` / ``--probs`` / FEATURES argument (DESIGN.m
   ``.lz4``, ``.br``), ``.arrow`` / ``.feather`` (Arrow IPC) or ``.npy``;
 - a folder or a quoted glob of Parquet files: one table, files in sorted-path order, ``k=v``
   folders (hive partitions) adding columns;
-- ``-``: standard input, CSV or an Arrow IPC stream (sniffed), read once and shared by every
-  source that names it.
+- ``-``: standard input, CSV (gzip-compressed too) or an Arrow IPC stream (sniffed), read once
+  and shared by every source that names it.
 
 A source gives its schema and metadata without reading data, its row count when the format
 stores it, and its rows as a stream of Arrow record batches. CSV columns named as *text* (label
@@ -392,7 +392,12 @@ def stdin_buffer() -> Any:
     if _stdin_buffer is None or _stdin_buffer[0] is not stream:
         if stream is None or stream.isatty():
             raise InputError("-: standard input is a terminal; pipe a CSV or Arrow stream into it.")
-        _stdin_buffer = (stream, pa.py_buffer(stream.buffer.read()))
+        raw = stream.buffer.read()
+        if raw[:2] == b"\x1f\x8b":  # gzip: a compressed CSV piped in
+            import gzip
+
+            raw = gzip.decompress(raw)
+        _stdin_buffer = (stream, pa.py_buffer(raw))
     data = _stdin_buffer[1]
     if data.size == 0:
         raise InputError("-: standard input is empty; pipe a CSV or Arrow stream into it.")
