@@ -164,9 +164,7 @@ def _prune_by_noise_rate(
         if other_classes.size == 0:
             return None
         rows = rows_of_class[k]
-        probs = gather_rows(pred_probs, rows)
-        if release_rows is not None:
-            release_rows(slice(0, stats.n_examples))
+        probs = _gather_releasing(pred_probs, rows, release_rows)
         given = probs[:, [k]]
         flagged = np.zeros(rows.shape[0], dtype=bool)
         # Margins of a group of other classes at a time, one row per class, bounded in size.
@@ -182,6 +180,32 @@ def _prune_by_noise_rate(
         if flagged is not None:
             mask[flagged] = True
     return mask
+
+
+_GATHER_SPAN_ROWS = 1 << 20
+"""Input rows spanned by one gather when pages are released: the pages touched at once."""
+
+
+def _gather_releasing(
+    pred_probs: np.ndarray, rows: np.ndarray, release_rows: RowRelease | None
+) -> np.ndarray:
+    """``pred_probs[rows]`` for ascending *rows*; with *release_rows*, a span at a time.
+
+    Each span of input rows is released once gathered, so a memory map's pages do not all
+    become resident (the rows of a class are spread over the whole file). Same values either way.
+    """
+    if release_rows is None or rows.size == 0:
+        return gather_rows(pred_probs, rows)
+    out = np.empty((rows.shape[0], pred_probs.shape[1]), dtype=pred_probs.dtype)
+    bounds = np.arange(0, int(rows[-1]) + _GATHER_SPAN_ROWS + 1, _GATHER_SPAN_ROWS)
+    cuts = np.searchsorted(rows, bounds)
+    for start, stop, first_row in zip(cuts[:-1], cuts[1:], bounds[:-1], strict=True):
+        if stop > start:
+            out[start:stop] = gather_rows(pred_probs, rows[start:stop])
+            release_rows(
+                slice(int(first_row), int(min(first_row + _GATHER_SPAN_ROWS, len(pred_probs))))
+            )
+    return out
 
 
 # Rows x cells handled at once by _prune_small_classes. Its temporaries (about 60 bytes per
