@@ -299,7 +299,14 @@ def _parquet_batches(
             handle = pq.ParquetFile(path, read_dictionary=[c for c in text if c in stored])
             if not stored:
                 stored = handle.schema_arrow.names[:1]
-            for batch in handle.iter_batches(batch_size=BATCH_ROWS, columns=stored):
+            # One row group at a time: iter_batches reads ahead (measured: 540 MB of buffers
+            # for a 400 MB float32 table, against 136 MB this way).
+            groups = (
+                handle.read_row_group(index, columns=stored)
+                for index in range(handle.metadata.num_row_groups)
+            )
+            batches = (b for group in groups for b in group.to_batches(max_chunksize=BATCH_ROWS))
+            for batch in batches:
                 arrays = {
                     name: batch.column(name)
                     if name not in partitions
