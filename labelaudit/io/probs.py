@@ -260,7 +260,8 @@ def stream_table(
     code_dtype = compact_int_dtype(len(label[1].class_names)) if label is not None else None
     sink = _Sink(source.count_rows(), len(columns), dtype, code_dtype)
     id_chunks: list[Any] = []
-    for batch in source.batches(wanted, text=text, numeric=columns):
+    labels = [label[0]] if label is not None else []
+    for batch in source.batches(wanted, text=text, numeric=columns, dictionary=labels):
         start, stop = sink.rows(batch.num_rows)
         if label is not None:
             sink.codes_out(start, stop)[:] = label[1].encode(batch.column(label[0]), start)

@@ -127,15 +127,20 @@ class Source:
         return None
 
     def batches(
-        self, columns: Sequence[str], *, text: Sequence[str] = (), numeric: Sequence[str] = ()
+        self,
+        columns: Sequence[str],
+        *,
+        text: Sequence[str] = (),
+        numeric: Sequence[str] = (),
+        dictionary: Sequence[str] = (),
     ) -> Iterator[pa.RecordBatch]:
         """The *columns* of every row, in order, as record batches.
 
-        *text* columns are read as strings from CSV and as dictionaries from Parquet (few
-        distinct values: labels); *numeric* CSV columns are read as float64.
+        *text* columns are read as strings from CSV, *numeric* CSV columns as float64;
+        *dictionary* columns (few distinct values: labels) as dictionaries from Parquet.
         """
         if self.kind == "parquet":
-            yield from _parquet_batches(self, columns, text)
+            yield from _parquet_batches(self, columns, dictionary)
             return
         with reading(self.path if self.paths else Path(self.name), self._kind_name()):
             if self.kind == "ipc":

@@ -140,6 +140,8 @@ def _arrow_column(values: Any) -> Any:
     import numpy as np
     import pyarrow as pa
 
+    if isinstance(values, pa.Array | pa.ChunkedArray):  # already Arrow: written as it is
+        return values
     values = np.asarray(values)
     if values.dtype.kind in "iuf" and values.dtype.isnative:
         values = np.ascontiguousarray(values)

@@ -140,30 +140,45 @@ def _row_facts(inputs: AuditInputs, predicted: np.ndarray, scores: np.ndarray) -
 
 
 def _rows_columns(
-    rows: np.ndarray | slice, *, ids: Any, id_column: str | None, **facts: Any
+    rows: np.ndarray | slice,
+    *,
+    ids: Any,
+    id_column: str | None,
+    arrow: bool = False,
+    **facts: Any,
 ) -> Any:
     """:func:`~labelaudit.report.documents.label_rows_columns`, with the ids of *rows* only.
 
-    The ids stay an Arrow array; only the block's own ids become numpy values, so no N-sized
-    copy is made per block.
+    The ids stay an Arrow array and only the block's own ids are taken. With *arrow* (a Parquet
+    output), ids and class names are Arrow arrays, so no Python object is made per row.
     """
     import numpy as np
     import pyarrow as pa
 
     from labelaudit.report import documents
 
+    classes = facts["classes"]
+    named = arrow and not all(isinstance(c, int) for c in classes)
+    if named:  # the codes, turned into names by Arrow below
+        facts = {**facts, "classes": list(range(len(classes)))}
     columns = documents.label_rows_columns(rows, **facts)
+    if named:
+        names = pa.array([str(c) for c in classes], pa.string())
+        for key in ("given_label", "predicted_label"):
+            codes = pa.array(columns[key].astype(np.int32))
+            columns[key] = pa.DictionaryArray.from_arrays(codes, names).cast(pa.string())
     if ids is None or id_column is None:
         return columns
     if isinstance(rows, slice):
         block = ids.slice(rows.start, rows.stop - rows.start)
     else:
         block = ids.take(pa.array(np.asarray(rows, dtype=np.int64)))
-    values = (
-        block.to_numpy()
-        if block.null_count == 0 and pa.types.is_integer(block.type)
-        else (np.asarray(block.to_pylist(), dtype=object))
-    )
+    if arrow:
+        values: Any = block.combine_chunks()
+    elif block.null_count == 0 and pa.types.is_integer(block.type):
+        values = block.to_numpy()
+    else:
+        values = np.asarray(block.to_pylist(), dtype=object)
     return {"row": columns.pop("row"), id_column: values, **columns}
 
 
@@ -217,11 +232,12 @@ def find_issues(
     # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
     # keeps peak memory near one copy of the input.
     del inputs, stats
+    arrow = output is not None and output.suffix.lower() in (".parquet", ".pq")
     if output is not None:
         write_rows(
             output,
             n_examples if all_rows else ranked,
-            lambda rows: _rows_columns(rows, is_label_issue=is_issue, **row_facts),
+            lambda rows: _rows_columns(rows, is_label_issue=is_issue, arrow=arrow, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
         )
     checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
@@ -275,11 +291,12 @@ def score_labels(
     n_examples = inputs.n_examples
     row_facts = _row_facts(inputs, predicted, scores)
     del inputs, stats  # unmaps a memory-mapped --probs file before the output is built
+    arrow = output is not None and output.suffix.lower() in (".parquet", ".pq")
     if output is not None:
         write_rows(
             output,
             n_examples,
-            lambda rows: _rows_columns(rows, **row_facts),
+            lambda rows: _rows_columns(rows, arrow=arrow, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
         )
     return documents.score_document(
