@@ -102,6 +102,7 @@ def write_parquet_inputs(labels_npy: Path, probs_npy: Path, folder: Path) -> Tab
 
 def write_dataset(labels_npy: Path, probs_npy: Path, folder: Path) -> Path:
     """A partitioned Parquet dataset (``part=NNN/`` folders, one file each) of labels + probs."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     target = folder / "dataset"
@@ -118,9 +119,7 @@ def write_dataset(labels_npy: Path, probs_npy: Path, folder: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         start, stop = int(bounds[index]), int(bounds[index + 1])
         batch = _batch(labels, probs, names, start, stop)
-        pq.write_table(
-            __import__("pyarrow").Table.from_batches([batch]), path, row_group_size=ROWS_PER_GROUP
-        )
+        pq.write_table(pa.Table.from_batches([batch]), path, row_group_size=ROWS_PER_GROUP)
     _mark(target, params)
     return target
 

@@ -259,6 +259,7 @@ def stream_table(
     wanted = list(dict.fromkeys([*text, *columns]))
     code_dtype = compact_int_dtype(len(label[1].class_names)) if label is not None else None
     sink = _Sink(source.count_rows(), len(columns), dtype, code_dtype)
+    sink.name = str(source)
     id_chunks: list[Any] = []
     labels = [label[0]] if label is not None else []
     for batch in source.batches(wanted, text=text, numeric=columns, dictionary=labels):
@@ -342,7 +343,7 @@ class _Sink:
     ) -> None:
         import numpy as np
 
-        self.known, self.n_rows = n_rows, 0
+        self.known, self.n_rows, self.name = n_rows, 0, "the table"
         self.n_columns, self.dtype, self.code_dtype = n_columns, dtype, code_dtype
         self.probs_chunks: list[np.ndarray] = []
         self.code_chunks: list[np.ndarray] = []
@@ -363,7 +364,7 @@ class _Sink:
         start, self.n_rows = self.n_rows, self.n_rows + count
         if self.known is not None:
             if self.n_rows > self.known:
-                raise InputError("the table has more rows than its metadata says.")
+                raise InputError(f"{self.name}: has more rows than its metadata says.")
         else:
             if self.n_columns:
                 self.probs_chunks.append(np.empty((count, self.n_columns), dtype=self.dtype))
@@ -388,7 +389,7 @@ class _Sink:
 
         if self.known is not None:
             if self.n_rows != self.known:
-                raise InputError("the table has fewer rows than its metadata says.")
+                raise InputError(f"{self.name}: has fewer rows than its metadata says.")
             return self.probs, self.codes
         probs = codes = None
         if self.n_columns:
