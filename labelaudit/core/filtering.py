@@ -26,7 +26,7 @@ from labelaudit.core.counting import (
     round_preserving_row_totals,
 )
 from labelaudit.core.ranking import label_quality_scores
-from labelaudit.core.validation import check_inputs, check_labels_and_probs
+from labelaudit.core.validation import check_choice, check_inputs
 
 __all__ = ["FILTERS", "find_label_issues", "prune_count_matrix"]
 
@@ -112,6 +112,13 @@ def _rescale_to_removal_counts(
     rescaled = share * to_remove[:, None]
     np.fill_diagonal(rescaled, np.asarray(class_counts, dtype=np.float64) - to_remove)
     return round_preserving_row_totals(rescaled).astype(np.float64)
+
+
+def check_filter_options(filter_by: str, frac_noise: float) -> None:
+    """Check find_label_issues' options: filter_by one of :data:`FILTERS`, frac_noise in (0, 1]."""
+    check_choice("filter_by", filter_by, FILTERS)
+    if not 0 < frac_noise <= 1:
+        raise ValueError(f"frac_noise must be in (0, 1], got {frac_noise}")
 
 
 def _warn_small_classes(class_counts: np.ndarray, min_examples_per_class: int) -> None:
@@ -349,12 +356,8 @@ def find_label_issues(
     -------
     ndarray of shape (N,), bool
     """
-    if filter_by not in FILTERS:
-        raise ValueError(f"filter_by must be one of {FILTERS}, got {filter_by!r}")
-    if not 0 < frac_noise <= 1:
-        raise ValueError(f"frac_noise must be in (0, 1], got {frac_noise}")
-    check = check_labels_and_probs if assume_valid or stats is not None else check_inputs
-    labels, _ = check(labels, pred_probs)
+    check_filter_options(filter_by, frac_noise)
+    labels, _ = check_inputs(labels, pred_probs, assume_valid=assume_valid or stats is not None)
     if stats is None:
         stats = compute_label_stats(
             labels, pred_probs, chunk_rows=chunk_rows, n_threads=n_threads, assume_valid=True

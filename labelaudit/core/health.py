@@ -6,6 +6,7 @@ The formulas and the three counts users see: docs/algorithms.md, sections 12-13.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Self
 
 import numpy as np
 
@@ -39,6 +40,31 @@ class ClassHealth:
     label_noise: float
     inverse_label_noise: float
     label_quality: float
+
+    @classmethod
+    def of_classes(
+        cls,
+        order: np.ndarray,
+        n_examples: np.ndarray,
+        n_label_issues: np.ndarray,
+        n_inverse_label_issues: np.ndarray,
+        label_noise: np.ndarray,
+        inverse_label_noise: np.ndarray,
+        label_quality: np.ndarray,
+    ) -> list[Self]:
+        """One record per class, in *order*, from per-class arrays (as Python ints and floats)."""
+        return [
+            cls(
+                class_index=int(k),
+                n_examples=int(n_examples[k]),
+                n_label_issues=int(n_label_issues[k]),
+                n_inverse_label_issues=int(n_inverse_label_issues[k]),
+                label_noise=float(label_noise[k]),
+                inverse_label_noise=float(inverse_label_noise[k]),
+                label_quality=float(label_quality[k]),
+            )
+            for k in order
+        ]
 
 
 @dataclass(frozen=True)
@@ -91,18 +117,15 @@ def _class_health(
     n_label_issues = np.round(given_noise * n_examples).astype(np.int64)
     n_inverse_label_issues = np.round(true_noise * n_examples).astype(np.int64)
     order = np.argsort(label_quality, kind="stable")
-    return [
-        ClassHealth(
-            class_index=int(k),
-            n_examples=int(class_counts[k]),
-            n_label_issues=int(n_label_issues[k]),
-            n_inverse_label_issues=int(n_inverse_label_issues[k]),
-            label_noise=float(label_noise[k]),
-            inverse_label_noise=float(inverse_label_noise[k]),
-            label_quality=float(label_quality[k]),
-        )
-        for k in order
-    ]
+    return ClassHealth.of_classes(
+        order,
+        class_counts,
+        n_label_issues,
+        n_inverse_label_issues,
+        label_noise,
+        inverse_label_noise,
+        label_quality,
+    )
 
 
 def _largest_cells(values: np.ndarray, top: int) -> np.ndarray:
