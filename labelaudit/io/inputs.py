@@ -377,6 +377,19 @@ def _npy_probs(plan: _ProbsPlan, normalize: bool, release_pages: bool) -> np.nda
     return validate_probs(probs, normalize=normalize, release_pages=release)
 
 
+def _refuse_label_lists(kind: Any, matcher: ClassMatcher) -> None:
+    """Raise the ``--multi-label`` hint for a list-typed label column (label sets)."""
+    import pyarrow as pa
+
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        from labelaudit.io.multilabel import multilabel_hint
+
+        raise InputError(
+            f"{matcher.where}: every row holds a list of labels ({kind}), not one label.\n"
+            f"{multilabel_hint([], matcher.class_names)}"
+        )
+
+
 def _read_labels(
     source: Source, matcher: ClassMatcher, label: str | None, id_name: str | None
 ) -> tuple[np.ndarray, Any]:
@@ -388,7 +401,10 @@ def _read_labels(
 
     if source.kind != "npy":
         assert label is not None
-        names = source.schema().names
+        schema = source.schema()
+        names = schema.names
+        if label in names:
+            _refuse_label_lists(schema.field(label).type, matcher)
         streamed = stream_table(
             source, label=(label, matcher), id_column=id_name if id_name in names else None
         )
