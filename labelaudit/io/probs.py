@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labelaudit.errors import InputError, listing
+from labelaudit.errors import InputError, first_line, listing
 from labelaudit.io.labels import ClassMatcher
 from labelaudit.io.npy import load_npy, page_releaser
 from labelaudit.io.paths import check_readable, check_suffix
@@ -259,8 +259,7 @@ def stream_table(
     text = [name for name in (label[0] if label else None, id_column) if name]
     wanted = list(dict.fromkeys([*text, *columns]))
     code_dtype = compact_int_dtype(len(label[1].class_names)) if label is not None else None
-    sink = _Sink(source.count_rows(), len(columns), dtype, code_dtype)
-    sink.name = str(source)
+    sink = _sink_for(source, len(columns), dtype, code_dtype)
     id_chunks: list[Any] = []
     labels = [label[0]] if label is not None else []
     for batch in source.batches(wanted, text=text, numeric=columns, dictionary=labels):
@@ -400,6 +399,23 @@ class _Sink:
             empty_codes = np.empty(0, dtype=self.code_dtype)
             codes = np.concatenate(self.code_chunks) if self.code_chunks else empty_codes
         return probs, codes
+
+
+def _sink_for(source: Source, n_columns: int, dtype: Any, code_dtype: Any) -> _Sink:
+    """The arrays for *source*'s rows, named in the error when they cannot be allocated.
+
+    A corrupt Parquet footer can declare 2**50 rows: the failure names the file and the count.
+    """
+    n_rows = source.count_rows()
+    try:
+        sink = _Sink(n_rows, n_columns, dtype, code_dtype)
+    except (MemoryError, OSError) as exc:
+        raise InputError(
+            f"{source}: too large to read into memory: it declares {n_rows:,} rows "
+            f"({first_line(exc)}); is the file corrupt?"
+        ) from exc
+    sink.name = str(source)
+    return sink
 
 
 def _allocate(n_rows: int, n_columns: int, dtype: Any) -> np.ndarray:
