@@ -305,9 +305,12 @@ class ClassMatcher:
         n_missing = pc.sum(missing).as_py() or 0
         if n_missing:
             row = offset + pc.index(missing, True).as_py()
+            # Counted in this batch only (reading stops here): "at least" the rows after it.
+            others = (
+                f" (nor do at least {n_missing - 1:,} more rows after it)" if n_missing > 1 else ""
+            )
             raise InputError(
-                f"{self.where}: row {row} has no label ({n_missing} rows missing in this batch); "
-                "every row needs a label."
+                f"{self.where}: row {row} has no label{others}; every row needs a label."
             )
 
     def _checked(self, codes: Any, values: Any, offset: int) -> np.ndarray:
@@ -320,7 +323,12 @@ class ClassMatcher:
             row = int(np.argmax(unknown))
             value = values[row].as_py()
             n_unknown = int(unknown.sum())
-            others = f" ({n_unknown} rows in this batch are not classes)" if n_unknown > 1 else ""
+            # Counted in this batch only (reading stops here): "at least" the rows after it.
+            others = (
+                f" (nor are the labels of at least {n_unknown - 1:,} more rows after it)"
+                if n_unknown > 1
+                else ""
+            )
             from labelaudit.io.multilabel import multilabel_hint
 
             hint = multilabel_hint(value, self.class_names) or (
