@@ -31,6 +31,7 @@ from labelaudit.cli.options import (
     MinExamplesOption,
     MultiLabelOption,
     NormalizeOption,
+    ProbColumnsOption,
     ProbsOption,
     QuietOption,
     RankByOption,
@@ -45,11 +46,12 @@ from labelaudit.cli.output import emit, raise_if_failed, running
 @app.command("find-issues", epilog=FILTER_GUIDE)
 def find_issues(
     labels: LabelsOption,
-    probs: ProbsOption,
+    probs: ProbsOption = None,  # type: ignore[assignment]
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
     normalize: NormalizeOption = False,
+    prob_columns: ProbColumnsOption = None,
     filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
     rank_by: RankByOption = ScoreMethod.self_confidence,
     frac_noise: FracNoiseOption = 1.0,
@@ -100,7 +102,9 @@ def find_issues(
     from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    sources = AuditSources(
+        labels, probs or [], label_column, id_column, classes, normalize, prob_columns
+    )
     ci_outputs = CiOutputs(junit_xml, markdown)
     ci_outputs.check(sources.paths(), [output])
     started = time.perf_counter()

@@ -23,6 +23,7 @@ from labelaudit.cli.options import (
     MarkdownOption,
     MultiLabelOption,
     NormalizeOption,
+    ProbColumnsOption,
     ProbsOption,
     QuietOption,
     output_option,
@@ -33,11 +34,12 @@ from labelaudit.cli.output import emit, raise_if_failed, running
 @app.command("health")
 def health(
     labels: LabelsOption,
-    probs: ProbsOption,
+    probs: ProbsOption = None,  # type: ignore[assignment]
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
     normalize: NormalizeOption = False,
+    prob_columns: ProbColumnsOption = None,
     max_noise_rate: Annotated[
         float | None,
         typer.Option(
@@ -120,7 +122,9 @@ def health(
     from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    sources = AuditSources(
+        labels, probs or [], label_column, id_column, classes, normalize, prob_columns
+    )
     ci_outputs = CiOutputs(junit_xml, markdown)
     ci_outputs.check(sources.paths(), [output])
     started = time.perf_counter()

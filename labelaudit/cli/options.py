@@ -73,7 +73,9 @@ LabelsOption = Annotated[
     typer.Option(
         "--labels",
         metavar="PATH",
-        help="The given labels: a .parquet or .csv table (column --label-column) or a .npy array.",
+        help="The given labels: a .parquet/.csv/.tsv(.gz)/.arrow table (column --label-column), "
+        "a folder or quoted glob of Parquet files, a .npy array, or - for stdin (CSV or Arrow "
+        "stream).",
         show_default=False,
     ),
 ]
@@ -83,7 +85,8 @@ ProbsOption = Annotated[
         "--probs",
         metavar="PATH",
         help="Out-of-sample predicted probabilities (from predict, or any model's): an (N, K) "
-        ".npy or a .parquet/.csv table with one column per class. Repeat for an ensemble.",
+        ".npy, or a table source (as --labels) with one numeric column per class; the labels' "
+        "own source for the same table. Repeat for an ensemble.",
         show_default=False,
     ),
 ]
@@ -342,5 +345,15 @@ CsvSafeOption = Annotated[
         "--csv-safe",
         help="In a .csv -o, prefix text cells starting with = + - @ (or tab, CR) with ' so that "
         "spreadsheets do not run them as formulas (off: cells are written as the data has them).",
+    ),
+]
+ProbColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--prob-columns",
+        metavar="GLOB",
+        help="Probability columns, e.g. 'prob_*' (the class is what * matched); without --probs "
+        "they are read from the labels table. Default: every numeric column but label and id.",
+        show_default=False,
     ),
 ]

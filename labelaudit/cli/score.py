@@ -23,6 +23,7 @@ from labelaudit.cli.options import (
     MethodOption,
     MultiLabelOption,
     NormalizeOption,
+    ProbColumnsOption,
     ProbsOption,
     QuietOption,
     ScoreMethod,
@@ -36,11 +37,12 @@ from labelaudit.cli.output import emit, running
 @app.command("score")
 def score(
     labels: LabelsOption,
-    probs: ProbsOption,
+    probs: ProbsOption = None,  # type: ignore[assignment]
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
     normalize: NormalizeOption = False,
+    prob_columns: ProbColumnsOption = None,
     method: MethodOption = ScoreMethod.self_confidence,
     adjust_pred_probs: Annotated[
         bool,
@@ -74,7 +76,9 @@ def score(
     from labelaudit.pipeline.audit import AuditSources, score_labels
     from labelaudit.report import terminal
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    sources = AuditSources(
+        labels, probs or [], label_column, id_column, classes, normalize, prob_columns
+    )
     with running("Scoring labels…", quiet=quiet, json_output=json_output):
         document = score_labels(
             sources,

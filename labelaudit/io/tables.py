@@ -23,16 +23,19 @@ _KIND = {".parquet": "Parquet", ".csv": "CSV"}
 
 
 @contextlib.contextmanager
-def reading(path: Path) -> Iterator[None]:
+def reading(path: Path, kind: str | None = None) -> Iterator[None]:
     """Turn a reader's failure (pyarrow's and pandas' errors subclass these) into one ``Error:``.
 
-    A failed allocation is reported with the row count the file declares: a corrupt Parquet
-    footer can claim 2**50 rows, and pyarrow then fails to allocate memory for them.
+    *kind* names the format in the message (default: from the suffix). A failed allocation is
+    reported with the row count the file declares: a corrupt Parquet footer can claim 2**50
+    rows, and pyarrow then fails to allocate memory for them.
     """
     try:
         yield
     except (OSError, ValueError) as exc:
-        kind = _KIND.get(suffix_of(path), "input")
+        if isinstance(exc, InputError):
+            raise
+        kind = kind or _KIND.get(suffix_of(path), "input")
         raise InputError(f"{path}: not a readable {kind} file ({first_line(exc)}).") from exc
     except MemoryError as exc:
         raise InputError(
@@ -182,6 +185,8 @@ def _arrow_column(values: Any) -> Any:
     import numpy as np
     import pyarrow as pa
 
+    if isinstance(values, pa.Array | pa.ChunkedArray):  # already Arrow: written as it is
+        return values
     values = np.asarray(values)
     if values.dtype.kind in "iuf" and values.dtype.isnative:
         values = np.ascontiguousarray(values)

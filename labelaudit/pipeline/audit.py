@@ -21,13 +21,21 @@ if TYPE_CHECKING:
     from labelaudit.core.health import HealthReport
     from labelaudit.io.inputs import AuditInputs
 
+RELEASE_BYTES = 1 << 30
+"""Memory-mapped probabilities larger than this are read with their pages released."""
+
 LABEL_COLUMNS = ("given_label", "predicted_label")
 """Output columns with few distinct values (dictionary-encoded in Parquet)."""
 
 
 @dataclass(frozen=True)
 class AuditSources:
-    """Where the labels and probabilities come from, and how to read them."""
+    """Where the labels and probabilities come from, and how to read them.
+
+    Each source is a file, a folder or glob of Parquet files, or ``-`` for stdin (see
+    :mod:`labelaudit.io.sources`). *prob_columns* (a glob such as ``'prob_*'``) picks the
+    probability columns, read from the labels' table when *probs* is empty.
+    """
 
     labels: Path
     probs: Sequence[Path]
@@ -35,10 +43,11 @@ class AuditSources:
     id_column: str | None = None
     classes: str | None = None
     normalize: bool = False
+    prob_columns: str | None = None
 
     def paths(self) -> list[Path]:
-        """Every input path (an output must be none of them)."""
-        return [self.labels, *self.probs]
+        """Every input file path (an output must be none of them); not stdin or patterns."""
+        return [p for p in [self.labels, *self.probs] if str(p) != "-"]
 
     def load(self, *, release_pages: bool = True) -> AuditInputs:
         """Read, validate and class-map the inputs (see :func:`labelaudit.io.load_audit_inputs`)."""
@@ -52,17 +61,29 @@ class AuditSources:
             classes=self.classes,
             normalize=self.normalize,
             release_pages=release_pages,
+            prob_columns=self.prob_columns,
         )
 
 
 def flag_issues(
     inputs: AuditInputs, *, filter_by: str, frac_noise: float, min_examples_per_class: int
 ) -> tuple[LabelStats, np.ndarray]:
-    """The core's statistics and its issue mask for validated inputs (find-issues, clean)."""
+    """The core's statistics and its issue mask for validated inputs (find-issues, clean).
+
+    Probabilities memory-mapped and larger than :data:`RELEASE_BYTES` have their pages released
+    as each pass reads them, so resident memory stays bounded at any N (they are re-read from
+    the file cache); smaller ones stay mapped, which is faster.
+    """
     from labelaudit.core.counting import compute_label_stats
     from labelaudit.core.filtering import find_label_issues
+    from labelaudit.io.npy import page_releaser
 
-    stats = compute_label_stats(inputs.labels, inputs.pred_probs, assume_valid=True)
+    release = None
+    if inputs.pred_probs.nbytes > RELEASE_BYTES:
+        release = page_releaser(inputs.pred_probs)
+    stats = compute_label_stats(
+        inputs.labels, inputs.pred_probs, release_rows=release, assume_valid=True
+    )
     is_issue = find_label_issues(
         inputs.labels,
         inputs.pred_probs,
@@ -70,6 +91,7 @@ def flag_issues(
         frac_noise=frac_noise,
         min_examples_per_class=min_examples_per_class,
         stats=stats,
+        release_rows=release,
     )
     return stats, is_issue
 
@@ -133,6 +155,62 @@ def _weak_model_warning(stats: LabelStats) -> str | None:
     return message
 
 
+def _rows_columns(
+    rows: np.ndarray | slice,
+    *,
+    ids: Any,
+    id_column: str | None,
+    arrow: bool = False,
+    **facts: Any,
+) -> Any:
+    """:func:`~labelaudit.report.documents.label_rows_columns`, with the ids of *rows* only.
+
+    The ids stay an Arrow array and only the block's own ids are taken. With *arrow* (a Parquet
+    output), ids and class names are Arrow arrays, so no Python object is made per row.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from labelaudit.report import documents
+
+    classes = facts["classes"]
+    named = arrow and not all(isinstance(c, int) for c in classes)
+    if named:  # the codes, turned into names by Arrow below
+        facts = {**facts, "classes": list(range(len(classes)))}
+    columns = documents.label_rows_columns(rows, **facts)
+    if named:
+        names = pa.array([str(c) for c in classes], pa.string())
+        for key in ("given_label", "predicted_label"):
+            codes = pa.array(columns[key].astype(np.int32))
+            columns[key] = pa.DictionaryArray.from_arrays(codes, names).cast(pa.string())
+    if ids is None or id_column is None:
+        return columns
+    if isinstance(rows, slice):
+        block = ids.slice(rows.start, rows.stop - rows.start)
+    else:
+        block = ids.take(pa.array(np.asarray(rows, dtype=np.int64)))
+    if arrow:
+        values: Any = block.combine_chunks()
+    elif block.null_count == 0 and pa.types.is_integer(block.type):
+        values = block.to_numpy()
+    else:
+        values = np.asarray(block.to_pylist(), dtype=object)
+    return {"row": columns.pop("row"), id_column: values, **columns}
+
+
+def _rows_records(rows: np.ndarray, **facts: Any) -> list[dict[str, Any]]:
+    """:func:`_rows_columns` as JSON-ready dicts, one per row (for the few rows shown)."""
+    from labelaudit.report import documents
+
+    columns = _rows_columns(rows, **facts)
+    names = list(columns)
+    values = [columns[name].tolist() for name in names]
+    return [
+        documents.plain(dict(zip(names, record, strict=True)))
+        for record in zip(*values, strict=True)
+    ]
+
+
 def find_issues(
     sources: AuditSources,
     *,
@@ -179,17 +257,18 @@ def find_issues(
     # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
     # keeps peak memory near one copy of the input.
     del inputs, stats
+    arrow = output is not None and output.suffix.lower() in (".parquet", ".pq")
     if output is not None:
         write_rows(
             output,
             n_examples if all_rows else ranked,
-            lambda rows: documents.label_rows_columns(rows, is_label_issue=is_issue, **row_facts),
+            lambda rows: _rows_columns(rows, is_label_issue=is_issue, arrow=arrow, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
             csv_safe=csv_safe,
         )
     checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
     document = documents.find_issues_document(
-        documents.label_rows_records(ranked[:top], **row_facts),
+        _rows_records(ranked[:top], **row_facts),
         n_examples=n_examples,
         n_classes=n_classes,
         n_label_issues=int(ranked.shape[0]),
@@ -241,16 +320,17 @@ def score_labels(
     n_examples = inputs.n_examples
     row_facts = _row_facts(inputs, predicted, scores)
     del inputs, stats  # unmaps a memory-mapped --probs file before the output is built
+    arrow = output is not None and output.suffix.lower() in (".parquet", ".pq")
     if output is not None:
         write_rows(
             output,
             n_examples,
-            lambda rows: documents.label_rows_columns(rows, **row_facts),
+            lambda rows: _rows_columns(rows, arrow=arrow, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
             csv_safe=csv_safe,
         )
     return documents.score_document(
-        documents.label_rows_records(lowest_scores(scores, top), **row_facts),
+        _rows_records(lowest_scores(scores, top), **row_facts),
         n_examples=n_examples,
         method=method,
         adjust_pred_probs=adjust_pred_probs,

@@ -119,7 +119,10 @@ def _clean_stdin(options: dict[str, Any]) -> dict[str, Any]:
     from labelaudit.io import rowcopy
 
     sources = options.get("sources")
-    if sources is not None and rowcopy.STDIO in sources.paths():
+    # Not sources.paths(): it leaves stdin out. Checked before anything reads standard input.
+    if sources is not None and any(
+        str(path) == str(rowcopy.STDIO) for path in [sources.labels, *sources.probs]
+    ):
         raise InputError(
             "DATA - (standard input) can be read only once: give --issues, or --labels and "
             "--probs files."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -41,13 +42,14 @@ def predict_probabilities(
     """
     from labelaudit import io
     from labelaudit import predict as models
+    from labelaudit.io.sources import read_frame
 
     started = time.perf_counter()
-    io.check_output(output, (*io.TABLE_SUFFIXES, ".npy"), [features])
+    io.check_output(output, (*io.TABLE_SUFFIXES, ".arrow", ".feather", ".npy"), [features])
     n_jobs, capped = effective_n_jobs(n_jobs, folds)
     choice = models.build_model(model, model_params, seed)
     selected = models.select_features(
-        io.read_table(features),
+        read_frame(features),
         label_column=label_column,
         id_column=id_column,
         text_columns=text_columns,
@@ -67,7 +69,7 @@ def predict_probabilities(
         text_columns=selected.text_columns,
         progress_callback=on_fold,
     )
-    _write_probabilities(output, probs, classes, selected, id_column)
+    _write_probabilities(output, probs, classes, selected, id_column, label_column)
     return _document(
         output,
         choice,
@@ -154,18 +156,47 @@ def _write_probabilities(
     classes: list[str],
     selected: FeatureSelection,
     id_column: str | None,
+    label_column: str,
 ) -> None:
-    """``.npy`` as it is; a table with the id column (if any) and one column per class."""
-    from labelaudit import io
+    """The probabilities, with what later commands need to read them without options.
 
+    ``.npy`` as it is, plus ``<name>.classes.json`` beside it; a table has the id column (if
+    any) and one column per class, and Parquet/Arrow store the id column, the label column and
+    the classes with their type in the schema metadata (DESIGN.md section 3.1).
+    """
+    from labelaudit import io
+    from labelaudit.io.probs import write_probs_table
+
+    described = {
+        "classes": _typed_classes(classes, selected),
+        "label_column": label_column,
+        "id_column": id_column if selected.ids is not None else None,
+    }
     if io.suffix_of(output) == ".npy":
         io.write_npy(probs, output)
+        sidecar = output.with_name(output.stem + ".classes.json")
+        io.write_text(json.dumps(described) + "\n", sidecar)
         return
-    import pandas as pd
-
     columns: dict[str, Any] = {}
     if selected.ids is not None:
         columns[str(id_column)] = selected.ids.to_numpy()
     for k, name in enumerate(classes):
         columns[name] = probs[:, k]
-    io.write_table(pd.DataFrame(columns), output)
+    if io.suffix_of(output) == ".csv":  # no place for metadata: written as before
+        import pandas as pd
+
+        io.write_table(pd.DataFrame(columns), output)
+        return
+    write_probs_table(columns, output, described)
+
+
+def _typed_classes(classes: list[str], selected: FeatureSelection) -> list[Any]:
+    """The classes as the labels held them: ints for integer labels, else their text."""
+    import pandas as pd
+
+    from labelaudit.io.labels import integer_names
+
+    labels = selected.labels
+    numeric = pd.api.types.is_numeric_dtype(labels) and not pd.api.types.is_bool_dtype(labels)
+    integers = integer_names(classes) if numeric else None
+    return list(integers) if integers is not None else list(classes)

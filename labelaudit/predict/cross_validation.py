@@ -30,7 +30,8 @@ def encode_labels(labels: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Map labels to ints ``0..K-1`` over the sorted classes; class names are their string form.
 
     Numeric labels sort by value (so integer labels ``0..K-1`` keep their column), anything else
-    by the string form. Raises :class:`InputError` for missing labels or fewer than two classes.
+    by the string form. Float labels that are all integers are named as integers (``1.0`` is
+    class ``1``). Raises :class:`InputError` for missing labels or fewer than two classes.
     """
     import numpy as np
     import pandas as pd
@@ -46,6 +47,9 @@ def encode_labels(labels: pd.Series) -> tuple[np.ndarray, list[str]]:
     if pd.api.types.is_numeric_dtype(labels.dtype) and not pd.api.types.is_bool_dtype(labels.dtype):
         values = labels.to_numpy()
         uniques, codes = np.unique(values, return_inverse=True)
+        if uniques.dtype.kind == "f" and np.all(uniques == np.round(uniques)):
+            # 1.0/3.0/7.0 are the classes 1/3/7: named as integers, so the labels match them.
+            uniques = uniques.astype(np.int64)
         classes = [str(v) for v in uniques.tolist()]
     else:
         strings = np.array([str(v) for v in labels], dtype=object)

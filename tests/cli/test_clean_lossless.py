@@ -76,6 +76,7 @@ def test_clean_reads_data_from_standard_input(folder: Path) -> None:
     result = run(folder, "clean", "-", "--issues", "issues.csv", "-o", "-", stdin=data)
     assert result.returncode == 0, result.stderr
     assert result.stdout == HEADER + RECORDS[0] + RECORDS[3]
+    np.save(folder / "p.npy", np.full((4, 2), 0.5))  # so that the stdin rule is what fails
     once = run(folder, "clean", "-", "--probs", "p.npy", "-o", "out.csv", stdin=data)
     assert once.returncode == 2 and b"can be read only once" in once.stderr
 

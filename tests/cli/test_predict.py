@@ -176,7 +176,7 @@ ERROR_CASES = [
     pytest.param(
         ["--label-column", "label", "-o", "probs.txt"],
         "Error: -o/--output probs.txt: unsupported output type '.txt'; use .parquet or .csv or "
-        ".npy.",
+        ".arrow or .feather or .npy.",
         id="output-type-unsupported",
     ),
     pytest.param(
