@@ -153,8 +153,14 @@ def _check_paths(
     inputs_paths = [data, *(sources.paths() if sources else []), *([issues] if issues else [])]
     if output != rowcopy.STDIO:
         io.check_output(output, (io.suffix_of(output),), inputs_paths)
-    for path in inputs_paths:
+    for path in [data, *([issues] if issues else [])]:
         io.check_readable(path)
+    if sources is not None:  # a labels or probs source may also be a Parquet folder or a glob
+        from labelaudit.io.sources import resolve_source
+
+        resolve_source(sources.labels, "labels")
+        for probs in sources.probs:
+            resolve_source(probs, "probs")
     return data_format
 
 
