@@ -4,7 +4,7 @@ With K = 20,000 classes a dense K x K float64 matrix is 3.2 GB, while the confid
 rows has at most N off-diagonal cells (plus the K diagonal ones). Above
 :data:`SPARSE_MIN_CLASSES` classes (and when K^2 is large against N), the counts, their
 calibration, the joint, the noise matrix, the per-class numbers and the overlapping pairs are
-computed from the non-zero cells only (docs/algorithms.md, section 14).
+computed from the non-zero cells only (docs/algorithms.md, section 15).
 
 Every number equals the dense path's, bit for bit: the float sums are taken in the order numpy
 takes them on the dense column-major matrices (a row sum is sequential over the columns; a
@@ -84,15 +84,30 @@ class SparseMatrix:
             rows[order].astype(np.int64), cols[order].astype(np.int64), values[order], n_classes
         )
 
-    def toarray(self) -> np.ndarray:
-        """The dense K x K matrix, column-major (as the dense path holds it)."""
-        dense = np.zeros(self.shape, dtype=self.values.dtype, order="F")
+    def toarray(self, dtype: Any = None) -> np.ndarray:
+        """The dense K x K matrix (K^2 numbers: for small K, or callers that need them)."""
+        dense = np.zeros(self.shape, dtype=dtype or self.values.dtype)
         dense[self.rows, self.cols] = self.values
         return dense
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        dense = self.toarray()
-        return dense if dtype is None else dense.astype(dtype)
+        return self.toarray(dtype)
+
+    def __getitem__(self, key: Any) -> Any:
+        """``m[i, j]`` (one value) or ``m[a:b]`` (those rows, dense), as on the dense matrix."""
+        if isinstance(key, slice):
+            first, stop, step = key.indices(self.n_classes)
+            if step != 1:
+                raise IndexError("SparseMatrix rows: only a slice with step 1")
+            lo, hi = np.searchsorted(self.rows, [first, max(first, stop)])
+            block = np.zeros((max(0, stop - first), self.n_classes), dtype=self.values.dtype)
+            block[self.rows[lo:hi] - first, self.cols[lo:hi]] = self.values[lo:hi]
+            return block
+        i, j = (int(k) for k in key)
+        flat = self.rows * self.n_classes + self.cols  # sorted: rows, then columns
+        at = int(np.searchsorted(flat, i * self.n_classes + j))
+        found = at < flat.size and flat[at] == i * self.n_classes + j
+        return self.values[at] if found else self.values.dtype.type(0)
 
     def with_values(self, values: np.ndarray) -> SparseMatrix:
         """The same cells with other values (zeros kept: elementwise results of the dense path)."""

@@ -2,7 +2,7 @@
 
 The dense path lists cells by decreasing value, ties (the many zeros above all) by their index
 in the matrix. Here the non-zero cells are sorted the same way, and the zero cells that follow
-are enumerated in index order, only as many as are asked for (docs/algorithms.md, section 14).
+are enumerated in index order, only as many as are asked for (docs/algorithms.md, section 15).
 """
 
 from __future__ import annotations
