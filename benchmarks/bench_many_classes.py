@@ -1,4 +1,4 @@
-"""Peak RSS of health and score with many classes (issue 11, item 2), the real command.
+"""Peak RSS of health, score and find-issues with many classes (issue 11, item 2).
 
 Each run is ``python -m labelaudit COMMAND --labels y.npy --probs p.npy --json`` in a child
 process; its peak RSS comes from ``os.wait4`` (the child's own ``ru_maxrss``). Inputs: one
@@ -7,8 +7,7 @@ flipped, float64. Prints one line per run and the load average.
 
 Usage::
 
-    python benchmarks/bench_many_classes.py                  # health and score
-    python benchmarks/bench_many_classes.py --find-issues    # also find-issues (about 10 GB)
+    python benchmarks/bench_many_classes.py
 """
 
 from __future__ import annotations
@@ -57,12 +56,8 @@ def peak_rss(command: list[str]) -> tuple[int, float, int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--find-issues", action="store_true", help="also run find-issues")
-    options = parser.parse_args()
-    commands = [("health", ()), ("health", ("--all-pairs",)), ("score", ())]
-    if options.find_issues:
-        commands.append(("find-issues", ()))
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    commands = [("health", ()), ("health", ("--all-pairs",)), ("score", ()), ("find-issues", ())]
     with tempfile.TemporaryDirectory(prefix="bench-many-classes-") as folder:
         for n_classes, n_rows in CASES:
             labels, probs = write_case(Path(folder), n_classes, n_rows)
@@ -71,7 +66,7 @@ def main() -> None:
                            "--probs", str(probs), "--json", *extra]  # fmt: skip
                 rss, seconds, code, size = peak_rss(command)
                 print(
-                    f"{name} {' '.join(extra):<12} K={n_classes:>6,} N={n_rows:>6,}  "
+                    f"{name:<11} {' '.join(extra):<11} K={n_classes:>6,} N={n_rows:>6,}  "
                     f"peak RSS {rss / 1024:8.0f} MB  {seconds:6.1f} s  exit {code}  "
                     f"JSON {size / 1e6:6.2f} MB  load {os.getloadavg()[0]:.2f}",
                     flush=True,

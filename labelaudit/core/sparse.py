@@ -3,8 +3,8 @@
 With K = 20,000 classes a dense K x K float64 matrix is 3.2 GB, while the confident joint of N
 rows has at most N off-diagonal cells (plus the K diagonal ones). Above
 :data:`SPARSE_MIN_CLASSES` classes (and when K^2 is large against N), the counts, their
-calibration, the joint, the noise matrix, the per-class numbers and the overlapping pairs are
-computed from the non-zero cells only (docs/algorithms.md, section 15).
+calibration, the joint, the noise matrix, the per-class numbers, the overlapping pairs and the
+prune counts are computed from the non-zero cells only (docs/algorithms.md, section 15).
 
 Every number equals the dense path's, bit for bit: the float sums are taken in the order numpy
 takes them on the dense column-major matrices (a row sum is sequential over the columns; a
@@ -27,6 +27,7 @@ __all__ = [
     "SPARSE_MIN_CLASSES",
     "SparseMatrix",
     "calibrate_sparse",
+    "prune_counts_sparse",
     "raise_diagonal",
     "sparse_counts",
     "sparse_joint",
@@ -94,7 +95,8 @@ class SparseMatrix:
         return self.toarray(dtype)
 
     def __getitem__(self, key: Any) -> Any:
-        """``m[i, j]`` (one value) or ``m[a:b]`` (those rows, dense), as on the dense matrix."""
+        """``m[i, j]``, ``m[a:b]`` (rows), ``m[:, k]`` or ``m[:, ks]`` (columns), dense as on
+        the dense matrix (bounded: callers take a few rows or columns at a time)."""
         if isinstance(key, slice):
             first, stop, step = key.indices(self.n_classes)
             if step != 1:
@@ -103,11 +105,25 @@ class SparseMatrix:
             block = np.zeros((max(0, stop - first), self.n_classes), dtype=self.values.dtype)
             block[self.rows[lo:hi] - first, self.cols[lo:hi]] = self.values[lo:hi]
             return block
+        if isinstance(key[0], slice) and key[0] == slice(None):
+            return self._columns(key[1])
         i, j = (int(k) for k in key)
         flat = self.rows * self.n_classes + self.cols  # sorted: rows, then columns
         at = int(np.searchsorted(flat, i * self.n_classes + j))
         found = at < flat.size and flat[at] == i * self.n_classes + j
         return self.values[at] if found else self.values.dtype.type(0)
+
+    def _columns(self, columns: Any) -> np.ndarray:
+        """``m[:, k]`` (a dense column) or ``m[:, [k1, k2...]]`` (dense K x len columns)."""
+        wanted = np.atleast_1d(np.asarray(columns, dtype=np.int64))
+        unique, inverse = np.unique(wanted, return_inverse=True)
+        block = np.zeros((self.n_classes, unique.size), dtype=self.values.dtype)
+        if unique.size:
+            at = np.minimum(np.searchsorted(unique, self.cols), unique.size - 1)
+            inside = unique[at] == self.cols
+            block[self.rows[inside], at[inside]] = self.values[inside]
+        block = block[:, inverse]
+        return block[:, 0] if np.ndim(columns) == 0 else block
 
     def with_values(self, values: np.ndarray) -> SparseMatrix:
         """The same cells with other values (zeros kept: elementwise results of the dense path)."""
@@ -200,6 +216,40 @@ def sparse_joint(calibrated_joint: SparseMatrix) -> tuple[SparseMatrix, SparseMa
     column_sums = calibrated_joint.exact_sums(axis=0)
     noise = values / np.maximum(column_sums, TINY)[calibrated_joint.cols]
     return joint, calibrated_joint.with_values(noise)
+
+
+def prune_counts_sparse(
+    calibrated_joint: SparseMatrix, frac_noise: float, min_examples_per_class: int
+) -> SparseMatrix:
+    """:func:`~labelaudit.core.filtering.prune_count_matrix` (without
+    ``num_to_remove_per_class``) on the non-zero cells: ``M`` with rows true, columns given.
+
+    A zero cell stays 0 through every step (``max(0 - x, 0)``, then scaled), so only the
+    calibrated joint's cells and the diagonal are computed, with the dense path's operations;
+    the removed mass of each column is a column sum, pairwise as numpy sums it.
+    """
+    cal = calibrated_joint
+    n = cal.n_classes
+    values = cal.values.astype(np.float64)
+    old_diagonal = cal.diagonal().astype(np.float64)
+    new_diagonal = np.maximum(old_diagonal, min_examples_per_class)
+    increase = new_diagonal - old_diagonal
+    nonzero_per_column = np.bincount(cal.rows[values != 0], minlength=n)
+    shift = increase / np.maximum(nonzero_per_column - 1, 1)
+    off = cal.rows != cal.cols
+    true, given = cal.cols[off], cal.rows[off]  # M[j, k] = C~[k, j]
+    matrix = np.maximum(values[off] - shift[given], 0)
+    kept = matrix * frac_noise
+    matrix -= kept
+    removed = SparseMatrix.from_cells(true, given, matrix, n).column_sums()
+    diagonal = np.trunc(new_diagonal + removed)
+    classes = np.arange(n, dtype=np.int64)
+    return SparseMatrix.from_cells(
+        np.concatenate([true, classes]),
+        np.concatenate([given, classes]),
+        np.concatenate([np.trunc(kept), diagonal]).astype(np.int64),
+        n,
+    )
 
 
 def sparse_counts(chunk_counts: Sequence[Any], n_classes: int) -> SparseMatrix:

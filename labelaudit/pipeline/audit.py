@@ -413,9 +413,8 @@ def _health_counts(
     from labelaudit.report import documents
 
     n_values = inputs.n_examples * inputs.n_classes
-    by_default = flagged_count is None
     if flagged_count is None:
-        flagged_count = limits.count_flagged_by_default(stats, n_values, FLAGGED_COUNT_LIMIT)
+        flagged_count = n_values <= FLAGGED_COUNT_LIMIT
     flagged = None
     if flagged_count:
         with warnings.catch_warnings():  # find-issues' warnings (small classes) are not health's
@@ -424,18 +423,13 @@ def _health_counts(
                 inputs.labels, inputs.pred_probs, filter_by="prune_by_noise_rate", stats=stats
             )
         flagged = int(mask.sum())
-    counts = documents.counts_document(
+    return documents.counts_document(
         flagged=flagged,
         filter_by="prune_by_noise_rate",
         estimate=int(report.n_label_issues),
         per_class_sum=sum(int(c.n_label_issues) for c in report.classes),
         limit=FLAGGED_COUNT_LIMIT,
     )
-    if by_default and flagged is None and n_values <= FLAGGED_COUNT_LIMIT:  # many classes
-        limits.not_counted_for_classes(
-            counts, inputs.n_classes, documents.COUNT_DESCRIPTIONS["find_issues"]
-        )
-    return counts
 
 
 def _noise_matrix_part(

@@ -7,6 +7,8 @@ batches of dense rows are exercised; everything is compared with ``==``, not a t
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -126,3 +128,46 @@ def test_sparse_calibration_matches_cleanlab(monkeypatch: pytest.MonkeyPatch) ->
         held = compute_label_stats(labels, probs)
         expected = count.compute_confident_joint(labels, probs)
         assert np.array_equal(np.asarray(held.calibrated_joint), expected)
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 3))
+def test_find_issues_sparse_equals_dense(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prune counts and every filter's rows, with the sparse joint (core/sparse.py)."""
+    from labelaudit.core.filtering import FILTERS, find_label_issues, prune_count_matrix
+
+    monkeypatch.setattr(sparse, "ROW_BATCH_CELLS", 64)
+    labels, probs = random_case(seed)
+    dense, _, held, _ = both_paths(labels, probs, monkeypatch)
+    for frac_noise, minimum in ((1.0, 1), (0.5, 1), (0.73, 3)):
+        expected = prune_count_matrix(
+            dense.calibrated_joint, dense.class_counts, frac_noise=frac_noise,
+            min_examples_per_class=minimum,
+        )  # fmt: skip
+        counts = prune_count_matrix(
+            held.calibrated_joint, held.class_counts, frac_noise=frac_noise,
+            min_examples_per_class=minimum,
+        )  # fmt: skip
+        assert isinstance(counts, SparseMatrix)
+        assert np.array_equal(np.asarray(counts), expected)
+    for filter_by in FILTERS:
+        with warnings.catch_warnings():  # small classes: the same warning on both paths
+            warnings.simplefilter("ignore")
+            expected_mask = find_label_issues(labels, probs, filter_by=filter_by, stats=dense)
+            mask = find_label_issues(labels, probs, filter_by=filter_by, stats=held)
+        assert np.array_equal(mask, expected_mask), filter_by
+
+
+def test_find_issues_large_classes_sparse_equals_dense(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classes of more than 2,048 rows are pruned class by class: column reads of the counts."""
+    from labelaudit.core.filtering import find_label_issues
+
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.full(6, 0.4), size=9_000)
+    labels = probs.argmax(axis=1)
+    flipped = rng.random(9_000) < 0.25
+    labels[flipped] = rng.integers(0, 6, int(flipped.sum()))
+    dense, _, held, _ = both_paths(labels, probs, monkeypatch)
+    for filter_by in ("prune_by_noise_rate", "both"):
+        expected = find_label_issues(labels, probs, filter_by=filter_by, stats=dense)
+        assert np.array_equal(find_label_issues(labels, probs, filter_by=filter_by, stats=held),
+                              expected)  # fmt: skip
