@@ -24,6 +24,13 @@ from labelaudit.core._arrays import (
     probability_chunks,
     threads_for_classes,
 )
+from labelaudit.core.sparse import (
+    SparseMatrix,
+    calibrate_sparse,
+    raise_diagonal,
+    sparse_counts,
+    use_sparse,
+)
 from labelaudit.core.validation import check_inputs
 
 __all__ = [
@@ -56,10 +63,11 @@ class LabelStats:
         ``n_k``, rows labelled k.
     thresholds : ndarray of shape (K,)
         Per-class thresholds ``t`` (section 2).
-    confident_joint : ndarray of shape (K, K)
+    confident_joint : ndarray of shape (K, K), or SparseMatrix with many classes
         Uncalibrated confident joint ``C`` with its diagonal raised to at least 1 (section 3).
-    calibrated_joint : ndarray of shape (K, K)
+    calibrated_joint : ndarray of shape (K, K), or SparseMatrix with many classes
         Calibrated confident joint, integer, rows summing to the class counts (section 4).
+        Sparse (core/sparse.py) when ``use_sparse(N, K)``; ``np.asarray`` densifies it.
     off_diagonal : ndarray of shape (N,), bool
         Rows counted in ``C`` whose guessed true label differs from the given one.
     given_label_is_top : ndarray of shape (N,), bool
@@ -78,8 +86,8 @@ class LabelStats:
     labels: np.ndarray
     class_counts: np.ndarray
     thresholds: np.ndarray
-    confident_joint: np.ndarray
-    calibrated_joint: np.ndarray
+    confident_joint: np.ndarray | SparseMatrix
+    calibrated_joint: np.ndarray | SparseMatrix
     off_diagonal: np.ndarray
     given_label_is_top: np.ndarray
     predicted_labels: np.ndarray
@@ -160,7 +168,7 @@ def _confident_joint_pass(
     chunks: list[slice],
     n_threads: int,
     release_rows: RowRelease | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray | SparseMatrix, np.ndarray, np.ndarray, np.ndarray]:
     """Pass 2: confident joint counts, off-diagonal rows, argmax, and the reduce-step mask."""
     n_rows, n_classes = pred_probs.shape
     cutoffs = _confident_cutoffs(thresholds, pred_probs.dtype)
@@ -208,6 +216,9 @@ def _confident_joint_pass(
         return counts
 
     counts = map_row_chunks(one_chunk, chunks, n_threads, release_rows)
+    if use_sparse(n_rows, n_classes):  # many classes: no K x K array (core/sparse.py)
+        sparse = sparse_counts(counts, n_classes)
+        return sparse, off_diagonal, given_label_is_top, predicted_labels
     joint_counts = np.zeros(n_classes * n_classes, dtype=np.int64)
     for chunk_counts in counts:
         if isinstance(chunk_counts, tuple):
@@ -270,9 +281,14 @@ def compute_label_stats(
     joint_counts, off_diagonal, given_label_is_top, predicted_labels = _confident_joint_pass(
         labels, pred_probs, self_confidence, thresholds, chunks, threads, release_rows
     )
-    confident_joint = joint_counts
-    diagonal = np.diag_indices(n_classes)
-    confident_joint[diagonal] = np.maximum(confident_joint[diagonal], 1)
+    if isinstance(joint_counts, SparseMatrix):
+        confident_joint = raise_diagonal(joint_counts)
+        calibrated_joint = calibrate_sparse(confident_joint, class_counts)
+    else:
+        confident_joint = joint_counts
+        diagonal = np.diag_indices(n_classes)
+        confident_joint[diagonal] = np.maximum(confident_joint[diagonal], 1)
+        calibrated_joint = calibrate_confident_joint(confident_joint, class_counts)
     return LabelStats(
         n_examples=n_rows,
         n_classes=n_classes,
@@ -280,7 +296,7 @@ def compute_label_stats(
         class_counts=class_counts,
         thresholds=thresholds,
         confident_joint=confident_joint,
-        calibrated_joint=calibrate_confident_joint(confident_joint, class_counts),
+        calibrated_joint=calibrated_joint,
         off_diagonal=off_diagonal,
         given_label_is_top=given_label_is_top,
         predicted_labels=predicted_labels,

@@ -26,6 +26,7 @@ from labelaudit.core.counting import (
     round_preserving_row_totals,
 )
 from labelaudit.core.ranking import label_quality_scores
+from labelaudit.core.sparse import SparseMatrix, prune_counts_sparse
 from labelaudit.core.validation import check_choice, check_inputs
 
 __all__ = ["FILTERS", "find_label_issues", "prune_count_matrix"]
@@ -66,6 +67,8 @@ def prune_count_matrix(
     # Column-major on purpose: each column (one given class) is contiguous, so its float sums
     # use numpy's pairwise summation; the truncation below is sensitive to the last bit and
     # this layout matches the reference's integers.
+    if isinstance(calibrated_joint, SparseMatrix) and num_to_remove_per_class is None:
+        return prune_counts_sparse(calibrated_joint, frac_noise, min_examples_per_class)
     matrix = np.asfortranarray(np.asarray(calibrated_joint, dtype=np.float64).T)
     n_classes = matrix.shape[0]
     diagonal = np.diag_indices(n_classes)
@@ -156,7 +159,11 @@ def _prune_by_noise_rate(
     if small.size:
         order, starts = rows_of_class.sorted_order()
         flat_probs = np.ascontiguousarray(pred_probs).reshape(-1)  # no copy of a C-order input
-        batches = _batches_of_classes(small, class_counts, prune_counts)
+        batches = [  # a few classes' K columns of the prune counts at a time (many classes)
+            batch
+            for group in np.array_split(small, -(-small.size * stats.n_classes // (1 << 22)))
+            for batch in _batches_of_classes(group, class_counts, prune_counts)
+        ]
 
         def one_batch(classes: np.ndarray) -> np.ndarray:
             return _prune_small_classes(flat_probs, classes, prune_counts, order, starts)

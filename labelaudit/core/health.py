@@ -18,6 +18,8 @@ from labelaudit.core.counting import (
     estimate_joint,
     noise_matrices,
 )
+from labelaudit.core.sparse import SparseMatrix, sparse_joint
+from labelaudit.core.sparse_health import largest_sparse_cells, symmetric_pairs
 
 __all__ = [
     "ClassConfusion",
@@ -98,17 +100,19 @@ class HealthReport:
     classes: list[ClassHealth]
     overlapping_classes: list[ClassOverlap]
     """The pairs with the largest ``Q[a, b] + Q[b, a]`` (every pair unless ``top_pairs``)."""
-    joint: np.ndarray = field(repr=False)
-    noise_matrix: np.ndarray = field(repr=False)
+    joint: np.ndarray | SparseMatrix = field(repr=False)
+    noise_matrix: np.ndarray | SparseMatrix = field(repr=False)
+    """Dense (K, K), or a :class:`SparseMatrix` with many classes (``np.asarray`` densifies)."""
 
 
 def _class_health(
-    joint: np.ndarray, class_counts: np.ndarray, n_examples: int
+    sums: tuple[np.ndarray, np.ndarray, np.ndarray], class_counts: np.ndarray, n_examples: int
 ) -> list[ClassHealth]:
-    """Per-class label noise and quality, worst class first (ties by class index)."""
-    diagonal = np.diag(joint)
-    row_sums = joint.sum(axis=1)
-    column_sums = joint.sum(axis=0)
+    """Per-class label noise and quality, worst class first (ties by class index).
+
+    *sums* are the joint's diagonal, row sums and column sums.
+    """
+    diagonal, row_sums, column_sums = sums
     given_noise = row_sums - diagonal
     true_noise = column_sums - diagonal
     label_noise = given_noise / np.maximum(row_sums, EPS)
@@ -126,6 +130,13 @@ def _class_health(
         inverse_label_noise,
         label_quality,
     )
+
+
+def _joint_sums(joint: np.ndarray | SparseMatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The joint's diagonal, row sums and column sums, summed as numpy sums the dense matrix."""
+    if isinstance(joint, SparseMatrix):
+        return joint.diagonal(), joint.row_sums(), joint.column_sums()
+    return np.diag(joint), joint.sum(axis=1), joint.sum(axis=0)
 
 
 def _largest_cells(values: np.ndarray, top: int) -> np.ndarray:
@@ -156,21 +167,33 @@ def _largest_cells(values: np.ndarray, top: int) -> np.ndarray:
 
 
 def _overlapping_classes(
-    joint: np.ndarray, n_examples: int, top: int | None = None
+    joint: np.ndarray | SparseMatrix,
+    n_examples: int,
+    top: int | None = None,
+    skip_zeros: bool = False,
 ) -> list[ClassOverlap]:
     """Class pairs by symmetric joint probability, largest first (ties by pair order).
 
-    Only the *top* pairs are listed (every pair when ``None``). Memory is a few K x K arrays of
-    numbers whatever *top* is; Python objects are made for the listed pairs only.
+    Only the *top* pairs are listed (every pair when ``None``; with *skip_zeros*, every pair
+    with a non-zero probability). Dense: a few K x K arrays of numbers; sparse: the non-zero
+    cells. Python objects are made for the listed pairs only.
     """
     n_classes = joint.shape[0]
-    symmetric = joint + joint.T
-    for a in range(n_classes):  # in place: no K^2 index arrays for the upper triangle
-        symmetric[a, : a + 1] = -1.0
-    n_pairs = n_classes * (n_classes - 1) // 2
-    chosen = _largest_cells(symmetric, n_pairs if top is None else min(top, n_pairs))
+    if isinstance(joint, SparseMatrix):
+        pairs, values = symmetric_pairs(joint)
+        chosen, joint_probability = largest_sparse_cells(
+            pairs, values, n_classes, top, upper_only=True, skip_zeros=skip_zeros
+        )
+    else:
+        symmetric = joint + joint.T
+        for a in range(n_classes):  # in place: no K^2 index arrays for the upper triangle
+            symmetric[a, : a + 1] = -1.0
+        if skip_zeros:
+            symmetric[symmetric == 0] = -1.0
+        n_pairs = n_classes * (n_classes - 1) // 2
+        chosen = _largest_cells(symmetric, n_pairs if top is None else min(top, n_pairs))
+        joint_probability = symmetric.reshape(-1)[chosen]
     class_a, class_b = np.divmod(chosen, n_classes)
-    joint_probability = symmetric.reshape(-1)[chosen]
     n_overlapping = np.round(joint_probability * n_examples).astype(np.int64)
     return [
         ClassOverlap(
@@ -188,7 +211,7 @@ def top_confusions(noise_matrix: np.ndarray, top: int) -> list[ClassConfusion]:
 
     Parameters
     ----------
-    noise_matrix : ndarray of shape (K, K)
+    noise_matrix : ndarray of shape (K, K), or SparseMatrix
         ``P(given=i | true=j)`` (rows given, columns true).
     top : int
         How many cells to list.
@@ -198,13 +221,23 @@ def top_confusions(noise_matrix: np.ndarray, top: int) -> list[ClassConfusion]:
     list of ClassConfusion
         Cells ``(given, true)`` with ``given != true`` and their probability.
     """
-    values = np.array(noise_matrix, dtype=np.float64)
-    np.fill_diagonal(values, -1.0)
-    chosen = _largest_cells(values, top)
-    given, true = np.divmod(chosen, values.shape[1])
+    if isinstance(noise_matrix, SparseMatrix):
+        n_classes = noise_matrix.n_classes
+        off = noise_matrix.rows != noise_matrix.cols
+        cells = noise_matrix.rows[off] * n_classes + noise_matrix.cols[off]
+        chosen, probabilities = largest_sparse_cells(
+            cells, noise_matrix.values[off], n_classes, top, upper_only=False
+        )
+    else:
+        values = np.array(noise_matrix, dtype=np.float64)
+        n_classes = values.shape[1]
+        np.fill_diagonal(values, -1.0)
+        chosen = _largest_cells(values, top)
+        probabilities = values.reshape(-1)[chosen]
+    given, true = np.divmod(chosen, n_classes)
     return [
-        ClassConfusion(given=int(g), true=int(t), probability=float(values[g, t]))
-        for g, t in zip(given, true, strict=True)
+        ClassConfusion(given=int(g), true=int(t), probability=float(p))
+        for g, t, p in zip(given, true, probabilities, strict=True)
     ]
 
 
@@ -218,6 +251,7 @@ def health_report(
     release_rows: RowRelease | None = None,
     assume_valid: bool = False,
     top_pairs: int | None = None,
+    skip_zero_pairs: bool = False,
 ) -> HealthReport:
     """Label health of a dataset.
 
@@ -240,7 +274,13 @@ def health_report(
         for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
     top_pairs : int, optional
         List only this many overlapping pairs (the first ones of the full list); default every
-        pair, K (K - 1) / 2 of them. Memory is O(K^2) numbers either way.
+        pair, K (K - 1) / 2 of them.
+    skip_zero_pairs : bool
+        Leave out the pairs whose joint probability is 0 (with many classes, nearly all).
+
+    With many classes (:func:`~labelaudit.core.sparse.use_sparse`) *stats* holds sparse
+    matrices, and so do the report's ``joint`` and ``noise_matrix``: memory is then O(N + K),
+    and every number is the dense path's.
 
     Returns
     -------
@@ -255,8 +295,11 @@ def health_report(
             release_rows=release_rows,
             assume_valid=assume_valid,
         )
-    joint = estimate_joint(stats.calibrated_joint)
-    noise_matrix, _, _ = noise_matrices(stats.calibrated_joint)
+    if isinstance(stats.calibrated_joint, SparseMatrix):
+        joint, noise_matrix = sparse_joint(stats.calibrated_joint)
+    else:
+        joint = estimate_joint(stats.calibrated_joint)
+        noise_matrix, _, _ = noise_matrices(stats.calibrated_joint)
     noise_rate = stats.num_label_issues / stats.n_examples
     return HealthReport(
         n_examples=stats.n_examples,
@@ -264,8 +307,10 @@ def health_report(
         n_label_issues=stats.num_label_issues,
         noise_rate=noise_rate,
         health_score=1 - noise_rate,
-        classes=_class_health(joint, stats.class_counts, stats.n_examples),
-        overlapping_classes=_overlapping_classes(joint, stats.n_examples, top_pairs),
+        classes=_class_health(_joint_sums(joint), stats.class_counts, stats.n_examples),
+        overlapping_classes=_overlapping_classes(
+            joint, stats.n_examples, top_pairs, skip_zeros=skip_zero_pairs
+        ),
         joint=joint,
         noise_matrix=noise_matrix,
     )

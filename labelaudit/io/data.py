@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
 from labelaudit.io.paths import check_readable, check_suffix, suffix_of
+from labelaudit.io.streams import read_once
 from labelaudit.io.tables import TABLE_SUFFIXES, reading, table_columns
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def check_data(path: Path, *, id_column: str | None, text_column: str | None) ->
     InputError
         Naming the file and the missing column.
     """
-    check_readable(path)
+    path = read_once(check_readable(path))  # read twice (columns, rows): a FIFO once, copied
     check_suffix(path, TABLE_SUFFIXES, "--data")
     columns = table_columns(path)
     for option, column in (("--text-column", text_column), ("--id-column", id_column)):

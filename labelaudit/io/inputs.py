@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
+from labelaudit.io.ids import check_no_missing_ids
 from labelaudit.io.labels import ClassMatcher, integer_names, parse_classes, resolve_label_column
 from labelaudit.io.probs import (
     ProbsColumns,
@@ -452,6 +453,7 @@ def _shared_ids(
     if not found:
         names = ", ".join(dict.fromkeys(str(s) for s in sources))
         raise InputError(f"--id-column {id_name!r}: no such column in {names}.")
+    check_no_missing_ids(sorted(found, key=lambda item: item[0] is not sources[0]), id_name)
     first_src, first = found[0]
     text = pc.cast(first, "string")
     for other_src, other in found[1:]:

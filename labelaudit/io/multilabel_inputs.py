@@ -191,9 +191,10 @@ def load_multilabel_inputs(
         Naming the file, column or first bad row and the fix.
     """
     from labelaudit.core.multilabel import validate_multilabel
+    from labelaudit.io.streams import read_once
 
-    for path in (labels_path, probs_path):
-        check_readable(path)
+    # A FIFO or /dev/stdin is read once, into a regular file (the readers open a file twice).
+    labels_path, probs_path = (read_once(check_readable(p)) for p in (labels_path, probs_path))
     check_suffix(labels_path, INPUT_SUFFIXES, "labels")
     class_option = parse_classes(classes)
     is_npy_labels = suffix_of(labels_path) == ".npy"

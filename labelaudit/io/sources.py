@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
+from labelaudit.io.streams import read_once
 from labelaudit.io.tables import reading
 
 if TYPE_CHECKING:
@@ -171,13 +172,14 @@ def resolve_source(spec: str | Path, what: str) -> Source:
         raise InputError(f"{path}: no such file. Check the path.")
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: cannot be read (permission denied).")
-    kind, delimiter = _file_kind(path)
+    copy = read_once(path)  # a FIFO or /dev/stdin: read once, into a regular file
+    kind, delimiter = _file_kind(copy)
     if kind is None:
         raise InputError(
             f"{path}: unsupported {what} file type '{path.suffix or '(none)'}'; use "
             f"{SOURCE_TYPES}, a folder of Parquet files or '-' for stdin."
         )
-    return Source(str(path), kind, (path,), None, delimiter)
+    return Source(str(path), kind, (copy,), None, delimiter)
 
 
 def _file_kind(path: Path) -> tuple[str | None, str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labelaudit.pipeline import health_limits as limits
 from labelaudit.pipeline.checks import CheckResult, flagged_fraction_check, health_checks
 
 if TYPE_CHECKING:
@@ -339,8 +340,8 @@ def score_labels(
     )
 
 
-#: ``health --json`` and ``-o`` include the K x K noise matrix up to this many classes (and
-#: always with ``--all-pairs``); above it the document says why it was left out.
+#: ``health --json`` and ``-o`` include the K x K noise matrix up to this many classes (with
+#: ``--all-pairs`` up to ``health_limits.MAX_ALL_PAIRS_CLASSES``); else the document says why.
 MAX_DOCUMENT_MATRIX_CLASSES = 100
 
 
@@ -437,12 +438,7 @@ def _noise_matrix_part(
     """The document's ``noise_matrix`` up to :data:`MAX_DOCUMENT_MATRIX_CLASSES`, else a note."""
     from labelaudit.report import documents
 
-    omitted = None
-    if not all_pairs and report.n_classes > MAX_DOCUMENT_MATRIX_CLASSES:
-        omitted = (
-            f"{report.n_classes:,} classes is more than {MAX_DOCUMENT_MATRIX_CLASSES} (K x K "
-            "numbers); pass --all-pairs to include it"
-        )
+    omitted = limits.matrix_omitted(report.n_classes, all_pairs, MAX_DOCUMENT_MATRIX_CLASSES)
     return documents.noise_matrix_document(report.noise_matrix, classes, order, omitted=omitted)
 
 
@@ -479,8 +475,13 @@ def health(
     stats = compute_label_stats(
         inputs.labels, inputs.pred_probs, release_rows=release, assume_valid=True
     )
+    skip_zeros = limits.skip_zero_pairs(inputs.n_classes, all_pairs)
     report = health_report(
-        inputs.labels, inputs.pred_probs, stats=stats, top_pairs=None if all_pairs else top
+        inputs.labels,
+        inputs.pred_probs,
+        stats=stats,
+        top_pairs=None if all_pairs else top,
+        skip_zero_pairs=skip_zeros,
     )
     counts = _health_counts(inputs, stats, report, flagged_count=flagged_count)
     warning = _weak_model_warning(stats)
@@ -501,6 +502,8 @@ def health(
         max_class_noise_rate=max_class_noise_rate,
     )
     document["checks"] = checks.document()
+    if skip_zeros:
+        document["overlapping_classes_omitted"] = limits.zero_pairs_note(report.n_classes)
     if output is not None:
         write_text(documents.to_json(document) + "\n", output)
     return HealthResult(report, classes, document, checks, order)

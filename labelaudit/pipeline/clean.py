@@ -86,6 +86,10 @@ def clean_dataset(
     if data == rowcopy.STDIO:
         options = {k: v for k, v in locals().items() if k not in ("data", "rowcopy")}
         return _clean_stdin(options)
+    from labelaudit.io.streams import read_once
+
+    # DATA and the issues file are read twice; a FIFO or /dev/stdin is copied once first.
+    data, issues = read_once(data), None if issues is None else read_once(issues)
     data_format = _check_paths(data, output, sources, issues)
     relabel = action == "relabel"
     _check_relabel_options(relabel, keep_original, min_confidence, issues)

@@ -133,7 +133,9 @@ def _run_audit(inputs: AuditInputs, options: IssueOptions) -> _Audit:
         min_examples_per_class=options.min_examples_per_class,
     )
     scores = quality_scores(inputs, stats, method=options.rank_by, adjust_pred_probs=False)
-    health = health_report(inputs.labels, inputs.pred_probs, stats=stats, assume_valid=True)
+    health = health_report(  # the document lists the first MAX_PAIRS pairs: no more are made
+        inputs.labels, inputs.pred_probs, stats=stats, assume_valid=True, top_pairs=MAX_PAIRS
+    )
     return _Audit(stats, is_issue, scores, order_label_issues(is_issue, scores), health)
 
 

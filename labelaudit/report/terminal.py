@@ -271,8 +271,8 @@ def _render_noise_matrix(
     """The heatmap (in *order*) up to :data:`MAX_HEATMAP_CLASSES`, else the top confusions."""
     from labelaudit.core.health import top_confusions
 
-    matrix = np.asarray(report.noise_matrix)
     if report.n_classes <= MAX_HEATMAP_CLASSES:
+        matrix = np.asarray(report.noise_matrix)  # dense (a sparse one only at many classes)
         if order is not None:
             matrix = matrix[np.ix_(order, order)]
             classes = [classes[int(k)] for k in order]
@@ -291,7 +291,7 @@ def _render_noise_matrix(
         return
     cells = [
         {"given": classes[c.given], "true": classes[c.true], "probability": c.probability}
-        for c in top_confusions(matrix, top)
+        for c in top_confusions(report.noise_matrix, top)
     ]
     console.print(
         f"Noise matrix not drawn for {report.n_classes} classes (more than "
