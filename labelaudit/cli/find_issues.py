@@ -9,7 +9,7 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import AggregationOptions, AuditInputs, Display, expand_groups
+from labelaudit.cli.groups import AuditInputs, Display, MultiLabelScoring, expand_groups
 from labelaudit.cli.options import (
     FILTER_GUIDE,
     CsvSafeOption,
@@ -17,10 +17,8 @@ from labelaudit.cli.options import (
     FilterByOption,
     FracNoiseOption,
     JunitXmlOption,
-    LabelSeparatorOption,
     MarkdownOption,
     MinExamplesOption,
-    MultiLabelOption,
     RankByOption,
     ScoreMethod,
     TopOption,
@@ -67,9 +65,7 @@ def find_issues(
     fail_above: FailAboveOption = None,
     junit_xml: JunitXmlOption = None,
     markdown: MarkdownOption = None,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
-    aggregation: AggregationOptions,
+    scoring: MultiLabelScoring,
     csv_safe: CsvSafeOption = False,
     display: Display,
 ) -> None:

@@ -23,7 +23,9 @@ from labelaudit.cli.options import (
     IdColumnOption,
     JsonOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     LabelsOption,
+    MultiLabelOption,
     NormalizeOption,
     ProbColumnsOption,
     ProbsOption,
@@ -66,9 +68,11 @@ class AuditInputs:
 
 
 @dataclass(frozen=True)
-class AggregationOptions:
-    """``--aggregator``, ``--alpha``, ``--temperature``: the multi-label score aggregation."""
+class MultiLabelScoring:
+    """``--multi-label`` and its options for the commands that score: separator, aggregation."""
 
+    multi_label: MultiLabelOption = False
+    label_separator: LabelSeparatorOption = None
     aggregator: AggregatorOption = None
     alpha: AlphaOption = None
     temperature: TemperatureOption = None

@@ -106,7 +106,7 @@ def _find_issues(o: dict[str, Any]) -> None:
             rank_by=o["rank_by"].value,
             frac_noise=o["frac_noise"],
             min_examples_per_class=o["min_examples_per_class"],
-            aggregation=o["aggregation"].aggregation(),
+            aggregation=o["scoring"].aggregation(),
             output=o["output"],
             all_rows=o["all_rows"],
             top=o["top"],
@@ -129,7 +129,7 @@ def _score(o: dict[str, Any]) -> None:
             _sources(o),
             method=o["method"].value,
             adjust_pred_probs=o["adjust_pred_probs"],
-            aggregation=o["aggregation"].aggregation(),
+            aggregation=o["scoring"].aggregation(),
             output=o["output"],
             top=o["top"],
         )

@@ -9,12 +9,10 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import AggregationOptions, AuditInputs, Display, expand_groups
+from labelaudit.cli.groups import AuditInputs, Display, MultiLabelScoring, expand_groups
 from labelaudit.cli.options import (
     CsvSafeOption,
-    LabelSeparatorOption,
     MethodOption,
-    MultiLabelOption,
     ScoreMethod,
     TopOption,
     output_option,
@@ -44,9 +42,7 @@ def score(
     adjust_pred_probs: AdjustPredProbsOption = False,
     output: ScoresOutputOption = None,
     top: TopOption = 10,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
-    aggregation: AggregationOptions,
+    scoring: MultiLabelScoring,
     csv_safe: CsvSafeOption = False,
     display: Display,
 ) -> None:
