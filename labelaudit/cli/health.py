@@ -108,8 +108,8 @@ def health(
     """
     if multilabel.run("health", locals()):
         return
-    from labelaudit.pipeline.audit import health as run_health
     from labelaudit.pipeline.ci import CiOutputs
+    from labelaudit.pipeline.health import health as run_health
     from labelaudit.report import terminal
 
     sources = inputs.sources()
