@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.pipeline.audit import AuditSources, _weak_model_warning
-from labelaudit.pipeline.checks import CheckResult, health_checks
+from labelaudit.pipeline.checks import CheckResult, gate_health_document
 
 if TYPE_CHECKING:
     from labelaudit.core.counting import LabelStats
@@ -176,13 +176,9 @@ def health(
         noise_matrix=_noise_matrix_part(report, classes, order, all_pairs=all_pairs),
         warnings=[warning] if warning else [],
     )
-    checks = health_checks(
-        document["noise_rate"],
-        [(c["class"], c["label_noise"]) for c in document["classes"]],
-        max_noise_rate=max_noise_rate,
-        max_class_noise_rate=max_class_noise_rate,
+    checks = gate_health_document(
+        document, max_noise_rate=max_noise_rate, max_class_noise_rate=max_class_noise_rate
     )
-    document["checks"] = checks.document()
     if output is not None:
         write_text(documents.to_json(document) + "\n", output)
     return HealthResult(report, classes, document, checks, order)
