@@ -102,7 +102,7 @@ def _run(
     )
 
 
-def _shared_options(
+def _setup(
     label_column: str,
     model_params: str | None,
     sparsity: float,
@@ -110,17 +110,19 @@ def _shared_options(
     folds: int,
     text_column: list[str] | None,
     drop_column: list[str] | None,
-) -> dict[str, Any]:
-    """The keyword arguments both commands pass alike (repeatable options as tuples)."""
-    return {
-        "label_column": label_column,
-        "model_params": model_params,
-        "sparsity": sparsity,
-        "seed": seed,
-        "folds": folds,
-        "text_columns": text_column or (),
-        "drop_columns": drop_column or (),
-    }
+) -> Any:
+    """The pipeline's EvaluationSetup: what both commands pass alike (repeatables as tuples)."""
+    from labelaudit.pipeline.evaluation import EvaluationSetup
+
+    return EvaluationSetup(
+        label_column,
+        model_params,
+        sparsity,
+        seed,
+        folds,
+        tuple(text_column or ()),
+        tuple(drop_column or ()),
+    )
 
 
 @evaluate_app.command("noise")
@@ -169,12 +171,10 @@ def noise(
         evaluate_view.render_noise,
         display,
         features=features,
+        setup=_setup(label_column, model_params, sparsity, seed, folds, text_column, drop_column),
         models=model or ["logistic_regression"],
         noise_rate=noise_rate,
         repeats=repeats,
-        **_shared_options(
-            label_column, model_params, sparsity, seed, folds, text_column, drop_column
-        ),
     )
 
 
@@ -229,10 +229,8 @@ def clean(
         display,
         features=features,
         test=test,
+        setup=_setup(label_column, model_params, sparsity, seed, folds, text_column, drop_column),
         model=model,
         filter_by=filter_by.value,
         inject_noise_rate=inject_noise,
-        **_shared_options(
-            label_column, model_params, sparsity, seed, folds, text_column, drop_column
-        ),
     )

@@ -15,12 +15,13 @@ Nothing is written: both return JSON-ready documents. The metrics are scikit-lea
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, first_line, listing
 from labelaudit.pipeline.evaluation import (
+    EvaluationSetup,
     LabelledTable,
     Progress,
     Steps,
@@ -32,7 +33,6 @@ from labelaudit.pipeline.evaluation import (
     mean_number,
     out_of_fold,
     ranking_metrics,
-    read_labelled,
 )
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 #: Bootstrap resamples of the test rows behind each 95% interval of ``evaluate clean``.
 N_BOOTSTRAP = 1000
 
-__all__ = ["N_BOOTSTRAP", "evaluate_clean", "evaluate_noise"]
+__all__ = ["N_BOOTSTRAP", "EvaluationSetup", "evaluate_clean", "evaluate_noise"]
 
 
 # --- evaluate noise ---------------------------------------------------------------------------
@@ -104,23 +104,17 @@ def audit_against_truth(
 
 def evaluate_noise(
     features: Path,
+    setup: EvaluationSetup,
     *,
-    label_column: str,
     models: Sequence[str] = ("logistic_regression",),
-    model_params: str | None = None,
     noise_rate: float = 0.2,
-    sparsity: float = 0.4,
-    seed: int = 0,
-    folds: int = 5,
     repeats: int = 1,
-    text_columns: Sequence[str] = (),
-    drop_columns: Sequence[str] = (),
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Inject noise into FEATURES' labels and measure how well each filter and score finds it.
 
-    Repeat ``r`` (from 0) uses seed ``seed + r`` for the noise matrix, the flips, the folds and
-    the model, so ``--seed 0 --repeats 2`` runs ``--seed 0`` and ``--seed 1``. Results are the
+    Repeat ``r`` (from 0) uses seed ``setup.seed + r`` for the noise matrix, the flips, the folds
+    and the model, so ``--seed 0 --repeats 2`` runs ``--seed 0`` and ``--seed 1``. Results are the
     mean over the repeats, with their standard deviations under ``"std"`` when there are several.
     Every ``--model`` gets an entry; with several, so does their ensemble (``"ensemble"``).
 
@@ -129,33 +123,24 @@ def evaluate_noise(
     dict
         The ``evaluate noise`` document of DESIGN.md section 3.7.
     """
-    import numpy as np
-
     from labelaudit import predict
 
+    model_params, sparsity, seed, folds = (
+        setup.model_params,
+        setup.sparsity,
+        setup.seed,
+        setup.folds,
+    )
     check_noise_options(noise_rate, sparsity)
     if repeats < 1:
         raise InputError(f"--repeats must be at least 1, got {repeats}.")
     names = list(dict.fromkeys(models)) or ["logistic_regression"]
     descriptions = [predict.build_model(name, model_params, seed).description for name in names]
-    table = read_labelled(
-        features,
-        label_column=label_column,
-        folds=folds,
-        text_columns=text_columns,
-        drop_columns=drop_columns,
-    )
+    table = setup.read(features)
     steps = Steps(on_progress, repeats * len(names) * folds)
-    runs, flipped, matrices = [], [], []
-    for repeat in range(repeats):
-        tag = f" (repeat {repeat + 1}/{repeats})" if repeats > 1 else ""
-        noise = (noise_rate, sparsity)
-        entries, is_flipped, matrix = _noise_run(
-            table, names, model_params, noise, seed + repeat, folds, steps, tag
-        )
-        runs.append(entries)
-        flipped.append(int(np.count_nonzero(is_flipped)))
-        matrices.append(matrix)
+    runs, flipped, matrices = _noise_runs(
+        table, names, model_params, (noise_rate, sparsity), seed, folds, steps, repeats
+    )
     labels = [*descriptions, "ensemble"] if len(names) > 1 else descriptions
     return {
         "noise_rate": noise_rate,
@@ -170,6 +155,31 @@ def evaluate_noise(
         "n_flipped_per_repeat": flipped,
         "noise_matrix": matrices[0].tolist(),
     }
+
+
+def _noise_runs(
+    table: LabelledTable,
+    names: Sequence[str],
+    model_params: str | None,
+    noise: tuple[float, float],
+    seed: int,
+    folds: int,
+    steps: Steps,
+    repeats: int,
+) -> tuple[list[list[dict[str, Any]]], list[int], list[np.ndarray]]:
+    """Every repeat (seeds *seed*, *seed* + 1, ...): its entries, rows flipped, noise matrix."""
+    import numpy as np
+
+    runs, flipped, matrices = [], [], []
+    for repeat in range(repeats):
+        tag = f" (repeat {repeat + 1}/{repeats})" if repeats > 1 else ""
+        entries, is_flipped, matrix = _noise_run(
+            table, names, model_params, noise, seed + repeat, folds, steps, tag
+        )
+        runs.append(entries)
+        flipped.append(int(np.count_nonzero(is_flipped)))
+        matrices.append(matrix)
+    return runs, flipped, matrices
 
 
 def _noise_run(
@@ -247,67 +257,46 @@ def _merged_runs(model: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
 def evaluate_clean(
     features: Path,
     test: Path,
+    setup: EvaluationSetup,
     *,
-    label_column: str,
     model: str = "logistic_regression",
-    model_params: str | None = None,
-    seed: int = 0,
-    folds: int = 5,
     filter_by: str = "prune_by_noise_rate",
     inject_noise_rate: float | None = None,
-    sparsity: float = 0.4,
-    text_columns: Sequence[str] = (),
-    drop_columns: Sequence[str] = (),
     n_bootstrap: int = N_BOOTSTRAP,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Does cleaning FEATURES help? Test accuracy and log loss of the model fitted three ways.
 
     Out-of-fold probabilities on FEATURES (optionally after flipping labels with a noise
-    matrix of rate *inject_noise_rate* and *sparsity*, seeded with *seed*) feed find-issues
+    matrix of rate *inject_noise_rate* and the setup's sparsity and seed) feed find-issues
     (*filter_by*); the model is then fitted on (a) all rows, (b) the rows ``clean --action
     remove`` keeps, (c) the rows ``clean --action relabel`` writes, and scored on TEST. Each
     accuracy and log loss has a 95% interval from *n_bootstrap* resamples of the test rows
     (seeded; the same resamples for every variant, so the differences to "all" are paired).
-
-    Returns
-    -------
-    dict
-        The ``evaluate clean`` document of DESIGN.md section 3.7.
+    Returns the ``evaluate clean`` document of DESIGN.md section 3.7.
     """
     import numpy as np
 
     from labelaudit import predict
-    from labelaudit.core import compute_label_stats, find_label_issues
 
+    sparsity, seed, folds = setup.sparsity, setup.seed, setup.folds
     if inject_noise_rate is not None:
         check_noise_options(inject_noise_rate, sparsity, "--inject-noise")
-    choice = predict.build_model(model, model_params, seed)
-    options = {"label_column": label_column, "text_columns": text_columns}
-    table = read_labelled(features, folds=folds, drop_columns=drop_columns, **options)
-    test_x, test_y = read_test(test, table, drop_columns=drop_columns, **options)
-    given, is_flipped = table.codes, None
+    choice = predict.build_model(model, setup.model_params, seed)
+    table = setup.read(features)
+    test_x, test_y = read_test(test, table, setup)
+    given = table.codes
     if inject_noise_rate is not None:
         given, _ = inject_noise(table, inject_noise_rate, sparsity, seed, folds, "--inject-noise")
-        is_flipped = given != table.codes
     steps = Steps(on_progress, folds + 3)
-    probs, _ = out_of_fold(
-        table,
-        given,
-        choice.estimator,
-        folds=folds,
-        seed=seed,
-        on_fold=steps.callback(f"Cross-validating {model}"),
+    on_fold = steps.callback(f"Cross-validating {model}")
+    flagged, predicted = _flag_training(
+        table, given, choice.estimator, filter_by=filter_by, folds=folds, seed=seed, on_fold=on_fold
     )
-    stats = compute_label_stats(given, probs)
-    flagged = find_label_issues(given, probs, filter_by=filter_by, stats=stats)
-    training = _training_variants(table, given, flagged, stats.predicted_labels, features)
-    resamples = np.random.default_rng(seed).integers(
-        0, len(test_y), size=(n_bootstrap, len(test_y))
-    )
-    known_truth = table.codes if is_flipped is not None else None
+    training = _training_variants(table, given, flagged, predicted, features)
+    known_truth = table.codes if inject_noise_rate is not None else None
     variants = _scored_variants(
-        choice.estimator, table, training, (test_x, test_y), resamples, steps, known_truth
+        choice.estimator, table, training, (test_x, test_y), steps, known_truth, setup, n_bootstrap
     )
     return {
         "model": choice.description,
@@ -321,9 +310,28 @@ def evaluate_clean(
         "n_bootstrap": n_bootstrap,
         "inject_noise": inject_noise_rate,
         "sparsity": sparsity if inject_noise_rate is not None else None,
-        "n_flipped": None if is_flipped is None else int(np.count_nonzero(is_flipped)),
+        "n_flipped": None if known_truth is None else int(np.count_nonzero(given != known_truth)),
         "classes": table.classes,
     }
+
+
+def _flag_training(
+    table: LabelledTable,
+    given: np.ndarray,
+    model: Any,
+    *,
+    filter_by: str,
+    folds: int,
+    seed: int,
+    on_fold: Callable[[int, int], None],
+) -> tuple[np.ndarray, np.ndarray]:
+    """find-issues on the training rows: out-of-fold probabilities, flagged rows, predictions."""
+    from labelaudit.core import compute_label_stats, find_label_issues
+
+    probs, _ = out_of_fold(table, given, model, folds=folds, seed=seed, on_fold=on_fold)
+    stats = compute_label_stats(given, probs)
+    flagged = find_label_issues(given, probs, filter_by=filter_by, stats=stats)
+    return flagged, stats.predicted_labels
 
 
 def _scored_variants(
@@ -331,18 +339,23 @@ def _scored_variants(
     table: LabelledTable,
     training: list[tuple[str, np.ndarray, np.ndarray]],
     test: tuple[pd.DataFrame, np.ndarray],
-    resamples: np.ndarray,
     steps: Steps,
     known_truth: np.ndarray | None,
+    setup: EvaluationSetup,
+    n_bootstrap: int,
 ) -> list[dict[str, Any]]:
     """Fit *model* on each training variant; its ``variants`` entry, compared with the first.
 
     With *known_truth* (the labels before injected noise), each entry counts the training
-    labels that are wrong (``n_label_errors``).
+    labels that are wrong (``n_label_errors``). The *n_bootstrap* resamples of the test rows
+    are seeded with the setup's seed.
     """
     import numpy as np
 
     test_x, test_y = test
+    resamples = np.random.default_rng(setup.seed).integers(
+        0, len(test_y), size=(n_bootstrap, len(test_y))
+    )
     variants, reference = [], None
     for name, rows, labels in training:
         what = "all rows" if name == "all" else f"the rows {name} gives"
@@ -358,12 +371,7 @@ def _scored_variants(
 
 
 def read_test(
-    path: Path,
-    train: LabelledTable,
-    *,
-    label_column: str,
-    text_columns: Sequence[str] = (),
-    drop_columns: Sequence[str] = (),
+    path: Path, train: LabelledTable, setup: EvaluationSetup
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """TEST's feature columns (in FEATURES' order) and labels as FEATURES' class indices.
 
@@ -376,6 +384,7 @@ def read_test(
     from labelaudit import io
     from labelaudit.predict import encode_labels, select_features
 
+    label_column, drop_columns = setup.label_column, setup.drop_columns
     frame = io.read_table(path)
     train_columns = [*train.selected.features.columns, label_column, *drop_columns]
     missing = [c for c in train_columns if c not in frame.columns]
@@ -389,7 +398,7 @@ def read_test(
             "TEST needs the same columns."
         )
     selected = select_features(
-        frame, label_column=label_column, text_columns=text_columns, drop_columns=drop_columns
+        frame, label_column=label_column, text_columns=setup.text_columns, drop_columns=drop_columns
     )
     missing = np.flatnonzero(selected.labels.isna().to_numpy())
     if missing.size:
