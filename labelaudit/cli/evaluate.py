@@ -220,7 +220,7 @@ def clean(
 
     Example: labelaudit evaluate clean train.csv --label-column label --test test.csv
     """
-    from labelaudit.pipeline.evaluate import evaluate_clean
+    from labelaudit.pipeline.evaluate_clean import evaluate_clean
     from labelaudit.report import evaluate_view
 
     _run(
