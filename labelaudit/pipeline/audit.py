@@ -210,6 +210,44 @@ def _rows_records(rows: np.ndarray, **facts: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _write_rows(
+    output: Path | None,
+    rows: np.ndarray | int,
+    row_facts: dict[str, Any],
+    *,
+    csv_safe: bool,
+    **extra: Any,
+) -> None:
+    """Write the result rows *rows* (every row, for an int) to *output*, when there is one.
+
+    *extra* are more columns of :func:`_rows_columns` (find-issues' ``is_label_issue``).
+    """
+    from labelaudit.io.tables import write_rows
+
+    if output is None:
+        return
+    arrow = output.suffix.lower() in (".parquet", ".pq")
+    write_rows(
+        output,
+        rows,
+        lambda block: _rows_columns(block, arrow=arrow, **extra, **row_facts),
+        dictionary_columns=LABEL_COLUMNS,
+        csv_safe=csv_safe,
+    )
+
+
+def _flagged_by_class(
+    inputs: AuditInputs, stats: LabelStats, is_issue: np.ndarray
+) -> list[dict[str, Any]]:
+    """find-issues' per-class counts: rows, and rows flagged, of each given class."""
+    import numpy as np
+
+    from labelaudit.report import documents
+
+    flagged = np.bincount(inputs.labels[is_issue], minlength=inputs.n_classes)
+    return documents.flagged_by_class(inputs.classes, stats.class_counts, flagged)
+
+
 def find_issues(
     sources: AuditSources,
     *,
@@ -227,11 +265,9 @@ def find_issues(
 
     The document's ``issues`` are the *top* most likely errors (lowest *rank_by* score first).
     """
-    import numpy as np
-
     from labelaudit.core.ranking import order_label_issues
     from labelaudit.io.paths import check_output
-    from labelaudit.io.tables import TABLE_SUFFIXES, write_rows
+    from labelaudit.io.tables import TABLE_SUFFIXES
     from labelaudit.report import documents
 
     if output is not None:
@@ -247,24 +283,13 @@ def find_issues(
     ranked = order_label_issues(is_issue, scores)
     warning = _weak_model_warning(stats)
     n_examples, n_classes = inputs.n_examples, inputs.n_classes
-    per_class = documents.flagged_by_class(
-        inputs.classes,
-        stats.class_counts,
-        np.bincount(inputs.labels[is_issue], minlength=n_classes),
-    )
+    per_class = _flagged_by_class(inputs, stats, is_issue)
     row_facts = _row_facts(inputs, stats.predicted_labels, scores)
     # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
     # keeps peak memory near one copy of the input.
     del inputs, stats
-    arrow = output is not None and output.suffix.lower() in (".parquet", ".pq")
-    if output is not None:
-        write_rows(
-            output,
-            n_examples if all_rows else ranked,
-            lambda rows: _rows_columns(rows, is_label_issue=is_issue, arrow=arrow, **row_facts),
-            dictionary_columns=LABEL_COLUMNS,
-            csv_safe=csv_safe,
-        )
+    rows = n_examples if all_rows else ranked
+    _write_rows(output, rows, row_facts, csv_safe=csv_safe, is_label_issue=is_issue)
     checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
     document = documents.find_issues_document(
         _rows_records(ranked[:top], **row_facts),
@@ -296,7 +321,7 @@ def score_labels(
     from labelaudit.errors import InputError
     from labelaudit.io.npy import page_releaser
     from labelaudit.io.paths import check_output
-    from labelaudit.io.tables import TABLE_SUFFIXES, write_rows
+    from labelaudit.io.tables import TABLE_SUFFIXES
     from labelaudit.report import documents
 
     if adjust_pred_probs and method == "confidence_weighted_entropy":
@@ -319,15 +344,7 @@ def score_labels(
     n_examples = inputs.n_examples
     row_facts = _row_facts(inputs, predicted, scores)
     del inputs, stats  # unmaps a memory-mapped --probs file before the output is built
-    arrow = output is not None and output.suffix.lower() in (".parquet", ".pq")
-    if output is not None:
-        write_rows(
-            output,
-            n_examples,
-            lambda rows: _rows_columns(rows, arrow=arrow, **row_facts),
-            dictionary_columns=LABEL_COLUMNS,
-            csv_safe=csv_safe,
-        )
+    _write_rows(output, n_examples, row_facts, csv_safe=csv_safe)
     return documents.score_document(
         _rows_records(lowest_scores(scores, top), **row_facts),
         n_examples=n_examples,
