@@ -15,6 +15,7 @@ Nothing is written: both return JSON-ready documents. The metrics are scikit-lea
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,22 +121,17 @@ def evaluate_noise(
     """
     from labelaudit import predict
 
-    model_params, sparsity, seed, folds = (
-        setup.model_params,
-        setup.sparsity,
-        setup.seed,
-        setup.folds,
-    )
+    sparsity, seed, folds = setup.sparsity, setup.seed, setup.folds
     check_noise_options(noise_rate, sparsity)
     if repeats < 1:
         raise InputError(f"--repeats must be at least 1, got {repeats}.")
     names = list(dict.fromkeys(models)) or ["logistic_regression"]
-    descriptions = [predict.build_model(name, model_params, seed).description for name in names]
+    descriptions = [
+        predict.build_model(name, setup.model_params, seed).description for name in names
+    ]
     table = setup.read(features)
     steps = Steps(on_progress, repeats * len(names) * folds)
-    runs, flipped, matrices = _noise_runs(
-        table, names, model_params, (noise_rate, sparsity), seed, folds, steps, repeats
-    )
+    runs, flipped, matrices = _noise_runs(table, names, setup, noise_rate, steps, repeats)
     labels = [*descriptions, "ensemble"] if len(names) > 1 else descriptions
     return {
         "noise_rate": noise_rate,
@@ -155,22 +151,19 @@ def evaluate_noise(
 def _noise_runs(
     table: LabelledTable,
     names: Sequence[str],
-    model_params: str | None,
-    noise: tuple[float, float],
-    seed: int,
-    folds: int,
+    setup: EvaluationSetup,
+    noise_rate: float,
     steps: Steps,
     repeats: int,
 ) -> tuple[list[list[dict[str, Any]]], list[int], list[np.ndarray]]:
-    """Every repeat (seeds *seed*, *seed* + 1, ...): its entries, rows flipped, noise matrix."""
+    """Every repeat (seeds ``setup.seed``, +1, ...): its entries, rows flipped, noise matrix."""
     import numpy as np
 
     runs, flipped, matrices = [], [], []
     for repeat in range(repeats):
         tag = f" (repeat {repeat + 1}/{repeats})" if repeats > 1 else ""
-        entries, is_flipped, matrix = _noise_run(
-            table, names, model_params, noise, seed + repeat, folds, steps, tag
-        )
+        seeded = dataclasses.replace(setup, seed=setup.seed + repeat)
+        entries, is_flipped, matrix = _noise_run(table, names, seeded, noise_rate, steps, tag)
         runs.append(entries)
         flipped.append(int(np.count_nonzero(is_flipped)))
         matrices.append(matrix)
@@ -180,14 +173,12 @@ def _noise_runs(
 def _noise_run(
     table: LabelledTable,
     names: Sequence[str],
-    model_params: str | None,
-    noise: tuple[float, float],
-    seed: int,
-    folds: int,
+    setup: EvaluationSetup,
+    noise_rate: float,
     steps: Steps,
     tag: str,
 ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
-    """One repeat: inject noise (rate, sparsity) with *seed*, cross-validate every model, audit.
+    """One repeat: inject noise with the setup's seed, cross-validate every model, audit.
 
     Returns the entry of every model (and of their ensemble), the flipped rows and the matrix.
     """
@@ -195,11 +186,12 @@ def _noise_run(
 
     from labelaudit import predict
 
-    noisy, matrix = inject_noise(table, *noise, seed, folds)
+    seed, folds = setup.seed, setup.folds
+    noisy, matrix = inject_noise(table, noise_rate, setup.sparsity, seed, folds)
     is_flipped = noisy != table.codes
     probs_list = []
     for name in names:
-        model = predict.build_model(name, model_params, seed).estimator
+        model = predict.build_model(name, setup.model_params, seed).estimator
         on_fold = steps.callback(f"Cross-validating {name}{tag}")
         probs, _ = out_of_fold(table, noisy, model, folds=folds, seed=seed, on_fold=on_fold)
         probs_list.append(probs)
