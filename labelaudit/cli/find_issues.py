@@ -9,15 +9,13 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import AuditInputs, Display, MultiLabelScoring, expand_groups
+from labelaudit.cli.groups import AuditInputs, CiFiles, Display, MultiLabelScoring, expand_groups
 from labelaudit.cli.options import (
     FILTER_GUIDE,
     CsvSafeOption,
     FilterBy,
     FilterByOption,
     FracNoiseOption,
-    JunitXmlOption,
-    MarkdownOption,
     MinExamplesOption,
     RankByOption,
     ScoreMethod,
@@ -63,8 +61,7 @@ def find_issues(
     all_rows: AllRowsOption = False,
     top: TopOption = 10,
     fail_above: FailAboveOption = None,
-    junit_xml: JunitXmlOption = None,
-    markdown: MarkdownOption = None,
+    ci: CiFiles,
     scoring: MultiLabelScoring,
     csv_safe: CsvSafeOption = False,
     display: Display,
@@ -76,12 +73,10 @@ def find_issues(
     if multilabel.run("find-issues", locals()):
         return
     from labelaudit.pipeline.audit import find_issues as run_find_issues
-    from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
     sources = inputs.sources()
-    ci_outputs = CiOutputs(junit_xml, markdown)
-    ci_outputs.check(sources.paths(), [output])
+    ci_outputs = ci.checked(sources.paths(), output)
 
     def work() -> Outcome:
         document, checks = run_find_issues(

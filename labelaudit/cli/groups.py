@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, fields, is_dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from labelaudit.cli.options import (
@@ -22,9 +23,11 @@ from labelaudit.cli.options import (
     DebugOption,
     IdColumnOption,
     JsonOption,
+    JunitXmlOption,
     LabelColumnOption,
     LabelSeparatorOption,
     LabelsOption,
+    MarkdownOption,
     MultiLabelOption,
     NormalizeOption,
     ProbColumnsOption,
@@ -35,6 +38,7 @@ from labelaudit.cli.options import (
 
 if TYPE_CHECKING:
     from labelaudit.pipeline.audit import AuditSources
+    from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.pipeline.multilabel import Aggregation
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -93,6 +97,22 @@ class MultiLabelScoring:
             raise InputError("--temperature applies to --aggregator softmin.")
         alpha = 0.8 if self.alpha is None else self.alpha
         return Aggregation(name, alpha, 0.1 if self.temperature is None else self.temperature)
+
+
+@dataclass(frozen=True)
+class CiFiles:
+    """``--junit-xml`` and ``--markdown``: the CI outputs of find-issues and health."""
+
+    junit_xml: JunitXmlOption = None
+    markdown: MarkdownOption = None
+
+    def checked(self, inputs: Sequence[Path], output: Path | None) -> CiOutputs:
+        """The pipeline's CiOutputs, their paths checked before any work (see its ``check``)."""
+        from labelaudit.pipeline.ci import CiOutputs
+
+        outputs = CiOutputs(self.junit_xml, self.markdown)
+        outputs.check(inputs, [output])
+        return outputs
 
 
 @dataclass(frozen=True)

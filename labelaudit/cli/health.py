@@ -9,11 +9,9 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import AuditInputs, Display, expand_groups
+from labelaudit.cli.groups import AuditInputs, CiFiles, Display, expand_groups
 from labelaudit.cli.options import (
-    JunitXmlOption,
     LabelSeparatorOption,
-    MarkdownOption,
     MultiLabelOption,
     output_option,
 )
@@ -96,8 +94,7 @@ def health(
     all_pairs: AllPairsOption = False,
     class_order: ClassOrderOption = None,
     flagged_count: FlaggedCountOption = None,
-    junit_xml: JunitXmlOption = None,
-    markdown: MarkdownOption = None,
+    ci: CiFiles,
     multi_label: MultiLabelOption = False,
     label_separator: LabelSeparatorOption = None,
     display: Display,
@@ -108,13 +105,11 @@ def health(
     """
     if multilabel.run("health", locals()):
         return
-    from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.pipeline.health import health as run_health
     from labelaudit.report import terminal
 
     sources = inputs.sources()
-    ci_outputs = CiOutputs(junit_xml, markdown)
-    ci_outputs.check(sources.paths(), [output])
+    ci_outputs = ci.checked(sources.paths(), output)
 
     def work() -> Outcome:
         result = run_health(
