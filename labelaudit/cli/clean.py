@@ -24,7 +24,7 @@ from labelaudit.cli.options import (
     MinExamplesOption,
     MultiLabelOption,
     NormalizeOption,
-    _check_fraction,
+    fraction_option,
     output_option,
 )
 from labelaudit.cli.output import Outcome, perform
@@ -93,11 +93,10 @@ KeepOriginalOption = Annotated[
 ]
 MinConfidenceOption = Annotated[
     float | None,
-    typer.Option(
+    fraction_option(
         "--min-confidence",
-        metavar="P",
-        callback=lambda value: _check_fraction(value, "--min-confidence"),
-        help="With relabel: leave rows whose predicted class has probability below P "
+        "P",
+        "With relabel: leave rows whose predicted class has probability below P "
         "unchanged (needs --probs).",
         show_default=False,
     ),
