@@ -1,10 +1,11 @@
 """The ``labelaudit`` command line: parse options, call the pipeline, render its documents.
 
-One module per command; shared options in :mod:`~labelaudit.cli.options`, the shared run and
-output tail in :mod:`~labelaudit.cli.output`, the app and its error handling in
-:mod:`~labelaudit.cli.app`. No math and no file formats here. Heavy modules (numpy, pandas,
-pyarrow, scikit-learn) are imported inside the commands that need them, so that
-``labelaudit --help`` stays fast in shell pipelines.
+One module per command (its own options as typed aliases at its top); shared options in
+:mod:`~labelaudit.cli.options`, options that travel together as parameter objects in
+:mod:`~labelaudit.cli.groups`, the shared run and output tail in :mod:`~labelaudit.cli.output`,
+the app and its error handling in :mod:`~labelaudit.cli.app`. No math and no file formats
+here. Heavy modules (numpy, pandas, pyarrow, scikit-learn) are imported inside the commands
+that need them, so that ``labelaudit --help`` stays fast in shell pipelines.
 """
 
 from labelaudit.cli import (  # noqa: F401 - registers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -9,103 +10,111 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
+from labelaudit.cli.groups import Display, expand_groups
 from labelaudit.cli.options import (
     FILTER_GUIDE,
     ClassesOption,
     CleanAction,
-    DebugOption,
     FilterBy,
     FilterByOption,
     FracNoiseOption,
     IdColumnOption,
-    JsonOption,
     LabelColumnOption,
     LabelSeparatorOption,
     MinExamplesOption,
     MultiLabelOption,
     NormalizeOption,
-    QuietOption,
-    _check_fraction,
+    fraction_option,
     output_option,
 )
-from labelaudit.cli.output import emit, running
+from labelaudit.cli.output import Outcome, perform
+
+DataArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="DATA",
+        help="The dataset (.parquet, .feather/.arrow, .csv or .tsv, optionally .gz; '-': CSV "
+        "on standard input): the same rows, in the same order, as the labels. Kept rows are "
+        "copied exactly.",
+        show_default=False,
+    ),
+]
+CleanOutputOption = Annotated[
+    Path,
+    output_option(
+        "Where to write the cleaned dataset, in DATA's format ('-': CSV to standard output)."
+    ),
+]
+CleanLabelsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--labels",
+        metavar="PATH",
+        help="The given labels (.parquet, .csv or .npy), if not DATA's --label-column.",
+        show_default=False,
+    ),
+]
+CleanProbsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--probs",
+        metavar="PATH",
+        help="Out-of-sample predicted probabilities, as for find-issues (repeatable); not "
+        "with --issues.",
+        show_default=False,
+    ),
+]
+IssuesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--issues",
+        metavar="PATH",
+        help="Apply the issues of a find-issues -o file (.parquet or .csv) instead of "
+        "finding them again.",
+        show_default=False,
+    ),
+]
+ActionOption = Annotated[
+    CleanAction,
+    typer.Option(
+        "--action",
+        metavar="ACTION",
+        help="remove: drop the flagged rows; relabel: set their label to the predicted class.",
+    ),
+]
+KeepOriginalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--keep-original",
+        metavar="COLUMN",
+        help="With relabel: add a column COLUMN holding each row's label before relabelling.",
+        show_default=False,
+    ),
+]
+MinConfidenceOption = Annotated[
+    float | None,
+    fraction_option(
+        "--min-confidence",
+        "P",
+        "With relabel: leave rows whose predicted class has probability below P "
+        "unchanged (needs --probs).",
+        show_default=False,
+    ),
+]
 
 
 @app.command("clean", epilog=FILTER_GUIDE)
+@expand_groups
 def clean(
-    data: Annotated[
-        Path,
-        typer.Argument(
-            metavar="DATA",
-            help="The dataset (.parquet, .feather/.arrow, .csv or .tsv, optionally .gz; '-': CSV "
-            "on standard input): the same rows, in the same order, as the labels. Kept rows are "
-            "copied exactly.",
-            show_default=False,
-        ),
-    ],
-    output: Annotated[
-        Path,
-        output_option(
-            "Where to write the cleaned dataset, in DATA's format ('-': CSV to standard output)."
-        ),
-    ],
-    labels: Annotated[
-        Path | None,
-        typer.Option(
-            "--labels",
-            metavar="PATH",
-            help="The given labels (.parquet, .csv or .npy), if not DATA's --label-column.",
-            show_default=False,
-        ),
-    ] = None,
-    probs: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--probs",
-            metavar="PATH",
-            help="Out-of-sample predicted probabilities, as for find-issues (repeatable); not "
-            "with --issues.",
-            show_default=False,
-        ),
-    ] = None,
-    issues: Annotated[
-        Path | None,
-        typer.Option(
-            "--issues",
-            metavar="PATH",
-            help="Apply the issues of a find-issues -o file (.parquet or .csv) instead of "
-            "finding them again.",
-            show_default=False,
-        ),
-    ] = None,
-    action: Annotated[
-        CleanAction,
-        typer.Option(
-            "--action",
-            metavar="ACTION",
-            help="remove: drop the flagged rows; relabel: set their label to the predicted class.",
-        ),
-    ] = CleanAction.remove,
-    keep_original: Annotated[
-        str | None,
-        typer.Option(
-            "--keep-original",
-            metavar="COLUMN",
-            help="With relabel: add a column COLUMN holding each row's label before relabelling.",
-            show_default=False,
-        ),
-    ] = None,
-    min_confidence: Annotated[
-        float | None,
-        typer.Option(
-            "--min-confidence",
-            metavar="P",
-            callback=lambda value: _check_fraction(value, "--min-confidence"),
-            help="With relabel: leave rows whose predicted class has probability below P "
-            "unchanged (needs --probs).",
-            show_default=False,
-        ),
-    ] = None,
+    *,
+    data: DataArgument,
+    output: CleanOutputOption,
+    labels: CleanLabelsOption = None,
+    probs: CleanProbsOption = None,
+    issues: IssuesOption = None,
+    action: ActionOption = CleanAction.remove,
+    keep_original: KeepOriginalOption = None,
+    min_confidence: MinConfidenceOption = None,
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
@@ -115,9 +124,7 @@ def clean(
     min_examples_per_class: MinExamplesOption = 1,
     multi_label: MultiLabelOption = False,
     label_separator: LabelSeparatorOption = None,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    debug: DebugOption = False,
+    display: Display,
 ) -> None:
     """Write a copy of DATA with the label issues removed or relabelled.
 
@@ -127,26 +134,17 @@ def clean(
     """
     if multilabel.run("clean", locals()):
         return
-    from labelaudit.errors import InputError
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.clean import clean_dataset
     from labelaudit.report import terminal
 
-    if issues is not None and probs:
-        raise InputError(
-            "--issues and --probs: give one of them (--issues reuses a find-issues output)."
-        )
-    if issues is None and not probs:
-        raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
-    if str(output) == "-":
-        if json_output:
-            raise InputError("-o - writes the cleaned rows to standard output; drop --json.")
-        quiet = True  # standard output holds the cleaned rows only
+    display = _checked(display, issues=issues, probs=probs, to_stdout=str(output) == "-")
     sources = None
     if probs:
         labels_path = data if labels is None else labels
         sources = AuditSources(labels_path, probs, label_column, id_column, classes, normalize)
-    with running("Finding label issues…", quiet=quiet, json_output=json_output):
+
+    def work() -> Outcome:
         document = clean_dataset(
             data,
             output,
@@ -160,9 +158,25 @@ def clean(
             keep_original=keep_original,
             min_confidence=min_confidence,
         )
-    emit(
-        document,
-        lambda console: terminal.render_clean(console, document),
-        json_output=json_output,
-        quiet=quiet,
-    )
+        return Outcome(document, lambda console: terminal.render_clean(console, document))
+
+    perform("Finding label issues…", work, display)
+
+
+def _checked(
+    display: Display, *, issues: Path | None, probs: list[Path] | None, to_stdout: bool
+) -> Display:
+    """Refuse --issues with --probs (or neither); ``-o -`` makes the run quiet (and no --json)."""
+    from labelaudit.errors import InputError
+
+    if issues is not None and probs:
+        raise InputError(
+            "--issues and --probs: give one of them (--issues reuses a find-issues output)."
+        )
+    if issues is None and not probs:
+        raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
+    if not to_stdout:
+        return display
+    if display.json_output:
+        raise InputError("-o - writes the cleaned rows to standard output; drop --json.")
+    return dataclasses.replace(display, quiet=True)  # standard output holds the cleaned rows only

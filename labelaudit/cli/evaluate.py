@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from labelaudit.cli.app import app
-from labelaudit.cli.options import DebugOption, FilterBy, JsonOption, QuietOption
+from labelaudit.cli.groups import Display, expand_groups
+from labelaudit.cli.options import FilterBy
 from labelaudit.cli.output import emit, running
 
 evaluate_app = typer.Typer(
@@ -78,32 +79,30 @@ DropColumns = Annotated[
 def _run(
     evaluate: Callable[..., dict[str, Any]],
     render: Callable[[Any, dict[str, Any]], None],
-    *,
-    json_output: bool,
-    quiet: bool,
+    display: Display,
     **options: Any,
 ) -> None:
     """Run *evaluate* with *options* and a fit progress bar, then emit its document.
 
-    The bar (on stderr unless *quiet*) takes the place of running()'s spinner (two live
+    The bar (on stderr unless ``--quiet``) takes the place of running()'s spinner (two live
     displays cannot share stderr), so running() is asked for the run's warnings only.
     """
     from labelaudit.report import evaluate_view
 
     with (
-        evaluate_view.fit_progress(enabled=not quiet) as on_progress,
-        running("", quiet=quiet, json_output=True),
+        evaluate_view.fit_progress(enabled=not display.quiet) as on_progress,
+        running("", quiet=display.quiet, json_output=True),
     ):
         document = evaluate(**options, on_progress=on_progress)
     emit(
         document,
         lambda console: render(console, document),
-        json_output=json_output,
-        quiet=quiet,
+        json_output=display.json_output,
+        quiet=display.quiet,
     )
 
 
-def _shared_options(
+def _setup(
     label_column: str,
     model_params: str | None,
     sparsity: float,
@@ -111,21 +110,25 @@ def _shared_options(
     folds: int,
     text_column: list[str] | None,
     drop_column: list[str] | None,
-) -> dict[str, Any]:
-    """The keyword arguments both commands pass alike (repeatable options as tuples)."""
-    return {
-        "label_column": label_column,
-        "model_params": model_params,
-        "sparsity": sparsity,
-        "seed": seed,
-        "folds": folds,
-        "text_columns": text_column or (),
-        "drop_columns": drop_column or (),
-    }
+) -> Any:
+    """The pipeline's EvaluationSetup: what both commands pass alike (repeatables as tuples)."""
+    from labelaudit.pipeline.evaluation import EvaluationSetup
+
+    return EvaluationSetup(
+        label_column,
+        model_params,
+        sparsity,
+        seed,
+        folds,
+        tuple(text_column or ()),
+        tuple(drop_column or ()),
+    )
 
 
 @evaluate_app.command("noise")
+@expand_groups
 def noise(
+    *,
     features: FeaturesArgument,
     label_column: LabelColumn,
     model: Annotated[
@@ -154,9 +157,7 @@ def noise(
     ] = 1,
     text_column: TextColumns = None,
     drop_column: DropColumns = None,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    debug: DebugOption = False,
+    display: Display,
 ) -> None:
     """Flip labels with a known noise matrix; how well does each filter and score find them?
 
@@ -168,20 +169,19 @@ def noise(
     _run(
         evaluate_noise,
         evaluate_view.render_noise,
-        json_output=json_output,
-        quiet=quiet,
+        display,
         features=features,
+        setup=_setup(label_column, model_params, sparsity, seed, folds, text_column, drop_column),
         models=model or ["logistic_regression"],
         noise_rate=noise_rate,
         repeats=repeats,
-        **_shared_options(
-            label_column, model_params, sparsity, seed, folds, text_column, drop_column
-        ),
     )
 
 
 @evaluate_app.command("clean")
+@expand_groups
 def clean(
+    *,
     features: FeaturesArgument,
     label_column: LabelColumn,
     test: Annotated[
@@ -214,28 +214,23 @@ def clean(
     folds: Folds = 5,
     text_column: TextColumns = None,
     drop_column: DropColumns = None,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    debug: DebugOption = False,
+    display: Display,
 ) -> None:
     """Fit on all rows, on the rows clean keeps, on relabelled rows; compare on TEST.
 
     Example: labelaudit evaluate clean train.csv --label-column label --test test.csv
     """
-    from labelaudit.pipeline.evaluate import evaluate_clean
+    from labelaudit.pipeline.evaluate_clean import evaluate_clean
     from labelaudit.report import evaluate_view
 
     _run(
         evaluate_clean,
         evaluate_view.render_clean,
-        json_output=json_output,
-        quiet=quiet,
+        display,
         features=features,
         test=test,
+        setup=_setup(label_column, model_params, sparsity, seed, folds, text_column, drop_column),
         model=model,
         filter_by=filter_by.value,
         inject_noise_rate=inject_noise,
-        **_shared_options(
-            label_column, model_params, sparsity, seed, folds, text_column, drop_column
-        ),
     )

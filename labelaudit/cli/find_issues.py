@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,85 +9,62 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
+from labelaudit.cli.groups import AuditInputs, CiFiles, Display, MultiLabelScoring, expand_groups
 from labelaudit.cli.options import (
     FILTER_GUIDE,
-    AggregatorOption,
-    AlphaOption,
-    ClassesOption,
     CsvSafeOption,
-    DebugOption,
     FilterBy,
     FilterByOption,
     FracNoiseOption,
-    IdColumnOption,
-    JsonOption,
-    JunitXmlOption,
-    LabelColumnOption,
-    LabelSeparatorOption,
-    LabelsOption,
-    MarkdownOption,
     MinExamplesOption,
-    MultiLabelOption,
-    NormalizeOption,
-    ProbColumnsOption,
-    ProbsOption,
-    QuietOption,
     RankByOption,
     ScoreMethod,
-    TemperatureOption,
     TopOption,
     output_option,
 )
-from labelaudit.cli.output import emit, raise_if_failed, running
+from labelaudit.cli.output import Outcome, perform
+
+IssuesOutputOption = Annotated[
+    Path | None,
+    output_option("Write the flagged rows (.parquet or .csv), most likely errors first."),
+]
+AllRowsOption = Annotated[
+    bool,
+    typer.Option(
+        "--all-rows",
+        help="With -o, write every row in input order (is_label_issue marks the issues).",
+    ),
+]
+FailAboveOption = Annotated[
+    float | None,
+    typer.Option(
+        "--fail-above",
+        metavar="FRACTION",
+        min=0.0,
+        max=1.0,
+        help="Exit 1 when the fraction of rows flagged is above this, in [0, 1] (a CI gate).",
+        show_default=False,
+    ),
+]
 
 
 @app.command("find-issues", epilog=FILTER_GUIDE)
+@expand_groups
 def find_issues(
-    labels: LabelsOption,
-    probs: ProbsOption = None,  # type: ignore[assignment]
-    label_column: LabelColumnOption = None,
-    id_column: IdColumnOption = None,
-    classes: ClassesOption = None,
-    normalize: NormalizeOption = False,
-    prob_columns: ProbColumnsOption = None,
+    *,
+    inputs: AuditInputs,
     filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
     rank_by: RankByOption = ScoreMethod.self_confidence,
     frac_noise: FracNoiseOption = 1.0,
     min_examples_per_class: MinExamplesOption = 1,
-    output: Annotated[
-        Path | None,
-        output_option("Write the flagged rows (.parquet or .csv), most likely errors first."),
-    ] = None,
-    all_rows: Annotated[
-        bool,
-        typer.Option(
-            "--all-rows",
-            help="With -o, write every row in input order (is_label_issue marks the issues).",
-        ),
-    ] = False,
+    output: IssuesOutputOption = None,
+    all_rows: AllRowsOption = False,
     top: TopOption = 10,
-    fail_above: Annotated[
-        float | None,
-        typer.Option(
-            "--fail-above",
-            metavar="FRACTION",
-            min=0.0,
-            max=1.0,
-            help="Exit 1 when the fraction of rows flagged is above this, in [0, 1] (a CI gate).",
-            show_default=False,
-        ),
-    ] = None,
-    junit_xml: JunitXmlOption = None,
-    markdown: MarkdownOption = None,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
-    aggregator: AggregatorOption = None,
-    alpha: AlphaOption = None,
-    temperature: TemperatureOption = None,
+    fail_above: FailAboveOption = None,
+    ci: CiFiles,
+    scoring: MultiLabelScoring,
     csv_safe: CsvSafeOption = False,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    debug: DebugOption = False,
+    display: Display,
 ) -> None:
     """Find the rows whose given label is probably wrong, most likely errors first.
 
@@ -97,18 +72,13 @@ def find_issues(
     """
     if multilabel.run("find-issues", locals()):
         return
-    from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.audit import find_issues as run_find_issues
-    from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
-    sources = AuditSources(
-        labels, probs or [], label_column, id_column, classes, normalize, prob_columns
-    )
-    ci_outputs = CiOutputs(junit_xml, markdown)
-    ci_outputs.check(sources.paths(), [output])
-    started = time.perf_counter()
-    with running("Finding label issues…", quiet=quiet, json_output=json_output):
+    sources = inputs.sources()
+    ci_outputs = ci.checked(sources.paths(), output)
+
+    def work() -> Outcome:
         document, checks = run_find_issues(
             sources,
             filter_by=filter_by.value,
@@ -121,13 +91,10 @@ def find_issues(
             fail_above=fail_above,
             csv_safe=csv_safe,
         )
-    ci_outputs.write(
-        "find-issues", document, checks, argv=sys.argv, seconds=time.perf_counter() - started
-    )
-    emit(
-        document,
-        lambda console: terminal.render_find_issues(console, document, document["issues"]),
-        json_output=json_output,
-        quiet=quiet,
-    )
-    raise_if_failed(checks)
+        return Outcome(
+            document,
+            lambda console: terminal.render_find_issues(console, document, document["issues"]),
+            checks,
+        )
+
+    perform("Finding label issues…", work, display, ci=("find-issues", ci_outputs))

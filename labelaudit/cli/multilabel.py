@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labelaudit.cli.output import emit, raise_if_failed, running
+from labelaudit.cli.output import Outcome, perform
 from labelaudit.errors import InputError
 
 DEFAULT_SEPARATOR = ","
@@ -39,31 +39,19 @@ def sources_for(
     )
 
 
-def aggregation_for(aggregator: Any, alpha: float | None, temperature: float | None) -> Any:
-    """The pipeline's :class:`Aggregation`; an option for the other aggregator is refused."""
-    from labelaudit.pipeline.multilabel import Aggregation
-
-    name = aggregator.value if aggregator is not None else "exponential_moving_average"
-    if name == "softmin" and alpha is not None:
-        raise InputError("--alpha applies to --aggregator exponential_moving_average, not softmin.")
-    if name != "softmin" and temperature is not None:
-        raise InputError("--temperature applies to --aggregator softmin.")
-    return Aggregation(
-        name, 0.8 if alpha is None else alpha, 0.1 if temperature is None else temperature
-    )
-
-
 _MULTILABEL_ONLY = ("label_separator", "aggregator", "alpha", "temperature")
 
 
 def run(command: str, options: dict[str, Any]) -> bool:
     """Run *command*'s multi-label version when ``--multi-label`` is set (True if it ran).
 
-    *options* are the command's parsed parameters (its ``locals()``). Without ``--multi-label``,
-    an option that only applies with it is refused.
+    *options* are the command's parsed parameters (its ``locals()``; groups are spelled out).
+    Without ``--multi-label``, an option that only applies with it is refused.
     """
+    from labelaudit.cli.groups import as_options
     from labelaudit.cli.options import refuse_without_multilabel
 
+    options = as_options(options)
     multi_label = bool(options.get("multi_label"))
     refuse_without_multilabel(
         multi_label, **{name: options[name] for name in _MULTILABEL_ONLY if name in options}
@@ -111,27 +99,24 @@ def _find_issues(o: dict[str, Any]) -> None:
     from labelaudit.pipeline import multilabel
     from labelaudit.report import multilabel_view
 
-    json_output, quiet = o["json_output"], o["quiet"]
-    with running("Finding label issues…", quiet=quiet, json_output=json_output):
+    def work() -> Outcome:
         document, checks = multilabel.find_issues(
             _sources(o),
             filter_by=o["filter_by"].value,
             rank_by=o["rank_by"].value,
             frac_noise=o["frac_noise"],
             min_examples_per_class=o["min_examples_per_class"],
-            aggregation=aggregation_for(o["aggregator"], o["alpha"], o["temperature"]),
+            aggregation=o["scoring"].aggregation(),
             output=o["output"],
             all_rows=o["all_rows"],
             top=o["top"],
             fail_above=o["fail_above"],
         )
-    emit(
-        document,
-        lambda console: multilabel_view.render_find_issues(console, document),
-        json_output=json_output,
-        quiet=quiet,
-    )
-    raise_if_failed(checks)
+        return Outcome(
+            document, lambda console: multilabel_view.render_find_issues(console, document), checks
+        )
+
+    perform("Finding label issues…", work, o["display"])
 
 
 def _score(o: dict[str, Any]) -> None:
@@ -139,22 +124,18 @@ def _score(o: dict[str, Any]) -> None:
     from labelaudit.pipeline import multilabel
     from labelaudit.report import multilabel_view
 
-    json_output, quiet = o["json_output"], o["quiet"]
-    with running("Scoring labels…", quiet=quiet, json_output=json_output):
+    def work() -> Outcome:
         document = multilabel.score_labels(
             _sources(o),
             method=o["method"].value,
             adjust_pred_probs=o["adjust_pred_probs"],
-            aggregation=aggregation_for(o["aggregator"], o["alpha"], o["temperature"]),
+            aggregation=o["scoring"].aggregation(),
             output=o["output"],
             top=o["top"],
         )
-    emit(
-        document,
-        lambda console: multilabel_view.render_score(console, document),
-        json_output=json_output,
-        quiet=quiet,
-    )
+        return Outcome(document, lambda console: multilabel_view.render_score(console, document))
+
+    perform("Scoring labels…", work, o["display"])
 
 
 def _health(o: dict[str, Any]) -> None:
@@ -162,27 +143,25 @@ def _health(o: dict[str, Any]) -> None:
     from labelaudit.pipeline import multilabel
     from labelaudit.report import multilabel_view
 
-    json_output, quiet = o["json_output"], o["quiet"]
-    with running("Estimating label health…", quiet=quiet, json_output=json_output):
+    def work() -> Outcome:
         result = multilabel.health(
             _sources(o),
             output=o["output"],
             max_noise_rate=o["max_noise_rate"],
             max_class_noise_rate=o["max_class_noise_rate"],
         )
-    emit(
-        result.document,
-        lambda console: multilabel_view.render_health(console, result.document, top=o["top"]),
-        json_output=json_output,
-        quiet=quiet,
-    )
-    raise_if_failed(result.checks)
+        return Outcome(
+            result.document,
+            lambda console: multilabel_view.render_health(console, result.document, top=o["top"]),
+            result.checks,
+        )
+
+    perform("Estimating label health…", work, o["display"])
 
 
 def _clean(o: dict[str, Any]) -> None:
     """``clean --multi-label``: run, write, render."""
     from labelaudit.pipeline.multilabel_clean import clean_multilabel
-    from labelaudit.report import multilabel_view
 
     if o["issues"] is not None:
         return _clean_from_issues(o)
@@ -192,80 +171,70 @@ def _clean(o: dict[str, Any]) -> None:
     # --label-column names DATA's column; it reads the labels only from a table
     table_labels = labels.suffix.lower() != ".npy"
     options = {**o, "labels": labels, "label_column": o["label_column"] if table_labels else None}
-    json_output, quiet = o["json_output"], o["quiet"]
-    with running("Finding label issues…", quiet=quiet, json_output=json_output):
-        document = clean_multilabel(
-            o["data"],
-            o["output"],
-            sources=_sources(options),
-            label_column=o["label_column"],
-            action=o["action"].value,
-            filter_by=o["filter_by"].value,
-            frac_noise=o["frac_noise"],
-            min_examples_per_class=o["min_examples_per_class"],
+
+    def work() -> Outcome:
+        return _clean_outcome(
+            clean_multilabel(
+                o["data"],
+                o["output"],
+                sources=_sources(options),
+                label_column=o["label_column"],
+                action=o["action"].value,
+                filter_by=o["filter_by"].value,
+                frac_noise=o["frac_noise"],
+                min_examples_per_class=o["min_examples_per_class"],
+            )
         )
-    emit(
-        document,
-        lambda console: multilabel_view.render_clean(console, document),
-        json_output=json_output,
-        quiet=quiet,
-    )
+
+    perform("Finding label issues…", work, o["display"])
 
 
 def _clean_from_issues(o: dict[str, Any]) -> None:
     """``clean --multi-label --issues``: reuse a find-issues output."""
     from labelaudit.pipeline.multilabel_clean import clean_from_issues
-    from labelaudit.report import multilabel_view
 
     if o["probs"] or o["labels"] is not None:
         raise InputError(
             "--issues and --probs/--labels: give one of them (--issues reuses a find-issues "
             "output)."
         )
-    json_output, quiet = o["json_output"], o["quiet"]
-    with running("Cleaning…", quiet=quiet, json_output=json_output):
-        document = clean_from_issues(
-            o["data"],
-            o["output"],
-            issues=o["issues"],
-            label_column=o["label_column"],
-            separator=o["label_separator"] or DEFAULT_SEPARATOR,
-            action=o["action"].value,
+
+    def work() -> Outcome:
+        return _clean_outcome(
+            clean_from_issues(
+                o["data"],
+                o["output"],
+                issues=o["issues"],
+                label_column=o["label_column"],
+                separator=o["label_separator"] or DEFAULT_SEPARATOR,
+                action=o["action"].value,
+            )
         )
-    emit(
-        document,
-        lambda console: multilabel_view.render_clean(console, document),
-        json_output=json_output,
-        quiet=quiet,
-    )
+
+    perform("Cleaning…", work, o["display"])
+
+
+def _clean_outcome(document: dict[str, Any]) -> Outcome:
+    """clean's document, drawn by the multi-label view."""
+    from labelaudit.report import multilabel_view
+
+    return Outcome(document, lambda console: multilabel_view.render_clean(console, document))
 
 
 def _predict(o: dict[str, Any]) -> None:
     """``predict --multi-label``: out-of-fold per-class probabilities, then the summary."""
+    from labelaudit.cli.predict import fitting
     from labelaudit.pipeline.multilabel_predict import predict_multilabel
-    from labelaudit.report import multilabel_view, terminal
+    from labelaudit.report import multilabel_view
 
-    quiet = o["quiet"]
-    with terminal.fold_progress(o["folds"], enabled=not quiet) as on_fold:
-        document = predict_multilabel(
-            o["features"],
-            o["output"],
-            label_column=o["label_column"],
-            separator=o["label_separator"] or DEFAULT_SEPARATOR,
-            model=o["model"],
-            model_params=o["model_params"],
-            folds=o["folds"],
-            seed=o["seed"],
-            n_jobs=o["n_jobs"],
-            id_column=o["id_column"],
-            text_columns=o["text_column"] or (),
-            drop_columns=o["drop_column"] or (),
-            on_fold=on_fold,
+    separator = o["label_separator"] or DEFAULT_SEPARATOR
+
+    def work(on_fold: Any) -> dict[str, Any]:
+        return predict_multilabel(
+            o["features"], o["output"], o["fit"], separator=separator, on_fold=on_fold
         )
-    if not quiet:
-        multilabel_view.render_predict(
-            terminal.stderr_console(), terminal.stdout_console(), document
-        )
+
+    fitting(work, multilabel_view.render_predict, o["fit"], quiet=o["quiet"])
 
 
 _COMMANDS = {

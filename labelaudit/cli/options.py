@@ -68,6 +68,19 @@ def _check_fraction(value: float | None, option: str, *, allow_zero: bool = True
     return value
 
 
+def fraction_option(
+    flag: str, metavar: str, help_text: str, *, allow_zero: bool = True, show_default: bool = True
+) -> typer.models.OptionInfo:
+    """An option holding a fraction in [0, 1] (or (0, 1]), checked before any work is done."""
+    return typer.Option(
+        flag,
+        metavar=metavar,
+        callback=lambda value: _check_fraction(value, flag, allow_zero=allow_zero),
+        help=help_text,
+        show_default=show_default,
+    )
+
+
 LabelsOption = Annotated[
     Path,
     typer.Option(
@@ -137,12 +150,12 @@ FilterByOption = Annotated[
 ]
 FracNoiseOption = Annotated[
     float,
-    typer.Option(
+    fraction_option(
         "--frac-noise",
-        metavar="FRACTION",
-        callback=lambda value: _check_fraction(value, "--frac-noise", allow_zero=False),
-        help="Flag only this fraction of the estimated label issues, in (0, 1]: fewer, the "
+        "FRACTION",
+        "Flag only this fraction of the estimated label issues, in (0, 1]: fewer, the "
         "clearest (pruning filters only: prune_by_* and both).",
+        allow_zero=False,
     ),
 ]
 MinExamplesOption = Annotated[
@@ -309,11 +322,10 @@ AggregatorOption = Annotated[
 ]
 AlphaOption = Annotated[
     float | None,
-    typer.Option(
+    fraction_option(
         "--alpha",
-        metavar="FRACTION",
-        callback=lambda value: _check_fraction(value, "--alpha"),
-        help="With --aggregator exponential_moving_average: weight of each lower class score, "
+        "FRACTION",
+        "With --aggregator exponential_moving_average: weight of each lower class score, "
         "in [0, 1] (default 0.8).",
         show_default=False,
     ),

@@ -11,8 +11,10 @@ import contextlib
 import errno
 import os
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import CheckFailed
@@ -20,7 +22,9 @@ from labelaudit.errors import CheckFailed
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from labelaudit.cli.groups import Display
     from labelaudit.pipeline.checks import CheckResult
+    from labelaudit.pipeline.ci import CiOutputs
 
 
 @contextlib.contextmanager
@@ -60,6 +64,38 @@ def emit(
         if exc.errno != errno.EPIPE:
             raise
         discard("stdout")  # the reader has gone (| head): the rest of the output has no reader
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command's work gives back: its document, how to draw it, its checks (if any)."""
+
+    document: dict[str, Any]
+    render: Callable[[Console], None]
+    checks: CheckResult | None = None
+
+
+def perform(
+    message: str,
+    work: Callable[[], Outcome],
+    display: Display,
+    *,
+    ci: tuple[str, CiOutputs] | None = None,
+) -> None:
+    """Run *work* under :func:`running`, then write the CI files, emit, and exit 1 on a failure.
+
+    *ci* is the command's name and the ``--junit-xml``/``--markdown`` paths, already checked.
+    """
+    started = time.perf_counter()
+    with running(message, quiet=display.quiet, json_output=display.json_output):
+        outcome = work()
+    if ci is not None and outcome.checks is not None:
+        command, outputs = ci
+        seconds = time.perf_counter() - started
+        outputs.write(command, outcome.document, outcome.checks, argv=sys.argv, seconds=seconds)
+    emit(outcome.document, outcome.render, json_output=display.json_output, quiet=display.quiet)
+    if outcome.checks is not None:
+        raise_if_failed(outcome.checks)
 
 
 def discard(name: str) -> None:

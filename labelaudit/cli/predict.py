@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,24 +18,29 @@ from labelaudit.cli.options import (
     QuietOption,
 )
 
+if TYPE_CHECKING:
+    from labelaudit.pipeline.predict import FitOptions
 
-@app.command()
-def predict(
-    features: Path = typer.Argument(
-        ...,
+FeaturesArgument = Annotated[
+    Path,
+    typer.Argument(
         metavar="FEATURES",
         help="The feature table (.parquet or .csv), with the label column.",
         show_default=False,
     ),
-    label_column: str = typer.Option(
-        ...,
+]
+TargetColumnOption = Annotated[
+    str,
+    typer.Option(
         "--label-column",
         metavar="COLUMN",
         help="The column with the given labels (the target, not a feature).",
         show_default=False,
     ),
-    output: Path = typer.Option(
-        ...,
+]
+ProbsOutputOption = Annotated[
+    Path,
+    typer.Option(
         "-o",
         "--output",
         metavar="PATH",
@@ -40,60 +48,92 @@ def predict(
         "other commands.",
         show_default=False,
     ),
-    model: str = typer.Option(
-        "logistic_regression",
+]
+ModelOption = Annotated[
+    str,
+    typer.Option(
         "--model",
         metavar="NAME",
         help="A built-in model (logistic_regression, random_forest, extra_trees, "
         "hist_gradient_boosting, knn, naive_bayes, mlp) or an importable scikit-learn "
         "classifier, e.g. sklearn.svm.SVC.",
     ),
-    model_params: str | None = typer.Option(
-        None,
+]
+ModelParamsOption = Annotated[
+    str | None,
+    typer.Option(
         "--model-params",
         metavar="JSON",
         help="The model's parameters as a JSON object, e.g. '{\"C\": 0.5}'.",
     ),
-    folds: int = typer.Option(
-        5,
+]
+FoldsOption = Annotated[
+    int,
+    typer.Option(
         "--folds",
         metavar="N",
         min=2,
         help="Stratified cross-validation folds: each row is predicted by a model fitted "
         "without it.",
     ),
-    seed: int = typer.Option(
-        0,
+]
+SeedOption = Annotated[
+    int,
+    typer.Option(
         "--seed",
         metavar="N",
         min=0,
         max=2**32 - 1,
         help="Seed for the fold shuffle and the model, in [0, 2^32 - 1].",
     ),
-    n_jobs: int = typer.Option(
-        1,
+]
+NJobsOption = Annotated[
+    int,
+    typer.Option(
         "--n-jobs",
         metavar="N",
         help="Folds fitted in parallel (-1: all CPUs); at most the folds and the CPUs.",
     ),
-    id_column: str | None = typer.Option(
-        None,
+]
+FeatureIdColumnOption = Annotated[
+    str | None,
+    typer.Option(
         "--id-column",
         metavar="COLUMN",
         help="A column that identifies the rows (not a feature); copied to the output.",
     ),
-    text_column: list[str] | None = typer.Option(
-        None,
+]
+TextColumnsOption = Annotated[
+    list[str] | None,
+    typer.Option(
         "--text-column",
         metavar="COLUMN",
         help="A free-text column, turned into TF-IDF features (repeatable).",
     ),
-    drop_column: list[str] | None = typer.Option(
-        None,
+]
+DropColumnsOption = Annotated[
+    list[str] | None,
+    typer.Option(
         "--drop-column",
         metavar="COLUMN",
         help="A column to leave out of the features (repeatable).",
     ),
+]
+
+
+@app.command()
+def predict(
+    features: FeaturesArgument,
+    label_column: TargetColumnOption,
+    output: ProbsOutputOption,
+    model: ModelOption = "logistic_regression",
+    model_params: ModelParamsOption = None,
+    folds: FoldsOption = 5,
+    seed: SeedOption = 0,
+    n_jobs: NJobsOption = 1,
+    id_column: FeatureIdColumnOption = None,
+    text_column: TextColumnsOption = None,
+    drop_column: DropColumnsOption = None,
     multi_label: MultiLabelOption = False,
     label_separator: LabelSeparatorOption = None,
     quiet: QuietOption = False,
@@ -103,6 +143,10 @@ def predict(
 
     Example: labelaudit predict data.csv --label-column label -o probs.parquet
     """
+    from labelaudit.pipeline.predict import FitOptions
+
+    columns = {"text_columns": tuple(text_column or ()), "drop_columns": tuple(drop_column or ())}
+    fit = FitOptions(label_column, model, model_params, folds, seed, n_jobs, id_column, **columns)
     if multilabel.run("predict", locals()):
         return
     from labelaudit.pipeline.predict import effective_n_jobs, predict_probabilities
@@ -113,20 +157,26 @@ def predict(
         terminal.stderr_console().print(
             f"Note: {capped}", markup=False, highlight=False, soft_wrap=True
         )
-    with terminal.fold_progress(folds, enabled=not quiet) as on_fold:
-        document = predict_probabilities(
-            features,
-            output,
-            label_column=label_column,
-            model=model,
-            model_params=model_params,
-            folds=folds,
-            seed=seed,
-            n_jobs=n_jobs,
-            id_column=id_column,
-            text_columns=text_column or (),
-            drop_columns=drop_column or (),
-            on_fold=on_fold,
-        )
+    fit = dataclasses.replace(fit, n_jobs=n_jobs)
+    fitting(
+        lambda on_fold: predict_probabilities(features, output, fit, on_fold=on_fold),
+        terminal.render_predict,
+        fit,
+        quiet=quiet,
+    )
+
+
+def fitting(
+    work: Callable[[Callable[[int, int], None]], dict[str, Any]],
+    render: Callable[[Any, Any, dict[str, Any]], None],
+    fit: FitOptions,
+    *,
+    quiet: bool,
+) -> None:
+    """Run *work* with a fold progress bar (on stderr), then *render* its summary."""
+    from labelaudit.report import terminal
+
+    with terminal.fold_progress(fit.folds, enabled=not quiet) as on_fold:
+        document = work(on_fold)
     if not quiet:
-        terminal.render_predict(terminal.stderr_console(), terminal.stdout_console(), document)
+        render(terminal.stderr_console(), terminal.stdout_console(), document)

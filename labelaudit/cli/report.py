@@ -9,34 +9,40 @@ from typing import Annotated
 import typer
 
 from labelaudit.cli.app import app
+from labelaudit.cli.groups import Display, expand_groups
 from labelaudit.cli.options import (
     ClassesOption,
     DataOption,
-    DebugOption,
     FilterBy,
     FilterByOption,
     FracNoiseOption,
     IdColumnOption,
-    JsonOption,
     LabelColumnOption,
     LabelsOption,
     MinExamplesOption,
     NormalizeOption,
     ProbsOption,
-    QuietOption,
     RankByOption,
     ScoreMethod,
     TextColumnOption,
     output_option,
 )
-from labelaudit.cli.output import emit, running
+from labelaudit.cli.output import Outcome, perform
+
+RowsTopOption = Annotated[
+    int,
+    typer.Option("--top", metavar="N", min=0, help="Flagged rows (and class pairs) listed."),
+]
+ReportOutputOption = Annotated[Path, output_option("The HTML report to write (.html).")]
 
 
 @app.command("report")
+@expand_groups
 def report(
+    *,
     labels: LabelsOption,
     probs: ProbsOption,
-    output: Annotated[Path, output_option("The HTML report to write (.html).")],
+    output: ReportOutputOption,
     data: DataOption = None,
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
@@ -47,13 +53,8 @@ def report(
     rank_by: RankByOption = ScoreMethod.self_confidence,
     frac_noise: FracNoiseOption = 1.0,
     min_examples_per_class: MinExamplesOption = 1,
-    top: Annotated[
-        int,
-        typer.Option("--top", metavar="N", min=0, help="Flagged rows (and class pairs) listed."),
-    ] = 50,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    debug: DebugOption = False,
+    top: RowsTopOption = 50,
+    display: Display,
 ) -> None:
     """Write an HTML report: health, classes, noise matrix, and the flagged rows with DATA.
 
@@ -69,7 +70,8 @@ def report(
 
     sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
     options = IssueOptions(filter_by.value, rank_by.value, frac_noise, min_examples_per_class)
-    with running("Writing the report…", quiet=quiet, json_output=json_output):
+
+    def work() -> Outcome:
         document = run_report(
             sources,
             output=output,
@@ -79,11 +81,11 @@ def report(
             options=options,
             argv=sys.argv,
         )
-    emit(
-        document,
-        lambda console: console.print(
-            written_summary(document, output), markup=False, highlight=False, soft_wrap=True
-        ),
-        json_output=json_output,
-        quiet=quiet,
-    )
+        return Outcome(
+            document,
+            lambda console: console.print(
+                written_summary(document, output), markup=False, highlight=False, soft_wrap=True
+            ),
+        )
+
+    perform("Writing the report…", work, display)

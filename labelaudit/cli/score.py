@@ -9,63 +9,42 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
+from labelaudit.cli.groups import AuditInputs, Display, MultiLabelScoring, expand_groups
 from labelaudit.cli.options import (
-    AggregatorOption,
-    AlphaOption,
-    ClassesOption,
     CsvSafeOption,
-    DebugOption,
-    IdColumnOption,
-    JsonOption,
-    LabelColumnOption,
-    LabelSeparatorOption,
-    LabelsOption,
     MethodOption,
-    MultiLabelOption,
-    NormalizeOption,
-    ProbColumnsOption,
-    ProbsOption,
-    QuietOption,
     ScoreMethod,
-    TemperatureOption,
     TopOption,
     output_option,
 )
-from labelaudit.cli.output import emit, running
+from labelaudit.cli.output import Outcome, perform
+
+AdjustPredProbsOption = Annotated[
+    bool,
+    typer.Option(
+        "--adjust-pred-probs",
+        help="Score probabilities adjusted by the per-class thresholds (not for "
+        "confidence_weighted_entropy).",
+    ),
+]
+ScoresOutputOption = Annotated[
+    Path | None,
+    output_option("Write every row's label quality, in input order (.parquet or .csv)."),
+]
 
 
 @app.command("score")
+@expand_groups
 def score(
-    labels: LabelsOption,
-    probs: ProbsOption = None,  # type: ignore[assignment]
-    label_column: LabelColumnOption = None,
-    id_column: IdColumnOption = None,
-    classes: ClassesOption = None,
-    normalize: NormalizeOption = False,
-    prob_columns: ProbColumnsOption = None,
+    *,
+    inputs: AuditInputs,
     method: MethodOption = ScoreMethod.self_confidence,
-    adjust_pred_probs: Annotated[
-        bool,
-        typer.Option(
-            "--adjust-pred-probs",
-            help="Score probabilities adjusted by the per-class thresholds (not for "
-            "confidence_weighted_entropy).",
-        ),
-    ] = False,
-    output: Annotated[
-        Path | None,
-        output_option("Write every row's label quality, in input order (.parquet or .csv)."),
-    ] = None,
+    adjust_pred_probs: AdjustPredProbsOption = False,
+    output: ScoresOutputOption = None,
     top: TopOption = 10,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
-    aggregator: AggregatorOption = None,
-    alpha: AlphaOption = None,
-    temperature: TemperatureOption = None,
+    scoring: MultiLabelScoring,
     csv_safe: CsvSafeOption = False,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    debug: DebugOption = False,
+    display: Display,
 ) -> None:
     """Score the quality of every label (1 = surely right, 0 = surely wrong).
 
@@ -73,24 +52,20 @@ def score(
     """
     if multilabel.run("score", locals()):
         return
-    from labelaudit.pipeline.audit import AuditSources, score_labels
+    from labelaudit.pipeline.audit import score_labels
     from labelaudit.report import terminal
 
-    sources = AuditSources(
-        labels, probs or [], label_column, id_column, classes, normalize, prob_columns
-    )
-    with running("Scoring labels…", quiet=quiet, json_output=json_output):
+    def work() -> Outcome:
         document = score_labels(
-            sources,
+            inputs.sources(),
             method=method.value,
             adjust_pred_probs=adjust_pred_probs,
             output=output,
             top=top,
             csv_safe=csv_safe,
         )
-    emit(
-        document,
-        lambda console: terminal.render_score(console, document, document["lowest"]),
-        json_output=json_output,
-        quiet=quiet,
-    )
+        return Outcome(
+            document, lambda console: terminal.render_score(console, document, document["lowest"])
+        )
+
+    perform("Scoring labels…", work, display)

@@ -8,6 +8,7 @@
 - :mod:`~labelaudit.io.labels`: the given labels and their matching to classes by value;
 - :mod:`~labelaudit.io.probs`: probability files and tables (streamed into one array) and their
   validation messages;
+- :mod:`~labelaudit.io.input_plan`: what each audit input holds, worked out before reading;
 - :mod:`~labelaudit.io.inputs`: the audit inputs, read and checked together;
 - :mod:`~labelaudit.io.issues`: find-issues outputs read back by ``clean --issues``.
 

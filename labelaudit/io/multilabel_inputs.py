@@ -190,7 +190,6 @@ def load_multilabel_inputs(
     InputError
         Naming the file, column or first bad row and the fix.
     """
-    from labelaudit.core.multilabel import validate_multilabel
     from labelaudit.io.streams import read_once
 
     # A FIFO or /dev/stdin is read once, into a regular file (the readers open a file twice).
@@ -211,17 +210,7 @@ def load_multilabel_inputs(
     )
     names = _class_names(names, class_option, pred_probs.shape[1], probs_path)
     labels, shown = _labels_for(labels_path, column, column_name, names, pred_probs, separator)
-    if labels.shape[0] != pred_probs.shape[0]:
-        raise InputError(
-            f"{probs_path}: has {pred_probs.shape[0]} rows but {labels_path} has "
-            f"{labels.shape[0]}; both must list the same rows in the same order."
-        )
-    if labels.shape[0] == 0:
-        raise InputError(f"{labels_path}: has no rows; at least one row is needed.")
-    try:  # the uint8 0/1 indicator seen as bool: only the probabilities are left to check
-        validate_multilabel(labels.view(bool), pred_probs)
-    except ValueError as exc:
-        raise InputError(_probs_message(probs_path, exc, names)) from exc
+    _check_rows(labels, pred_probs, names, labels_path, probs_path)
     _warn_if_single_label(labels, pred_probs)
     return MultilabelInputs(
         labels=labels,
@@ -234,6 +223,29 @@ def load_multilabel_inputs(
         labels_path=labels_path,
         probs_path=probs_path,
     )
+
+
+def _check_rows(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    names: list[str],
+    labels_path: Path,
+    probs_path: Path,
+) -> None:
+    """Both inputs list the same rows, at least one, and the probabilities are valid."""
+    from labelaudit.core.multilabel import validate_multilabel
+
+    if labels.shape[0] != pred_probs.shape[0]:
+        raise InputError(
+            f"{probs_path}: has {pred_probs.shape[0]} rows but {labels_path} has "
+            f"{labels.shape[0]}; both must list the same rows in the same order."
+        )
+    if labels.shape[0] == 0:
+        raise InputError(f"{labels_path}: has no rows; at least one row is needed.")
+    try:  # the uint8 0/1 indicator seen as bool: only the probabilities are left to check
+        validate_multilabel(labels.view(bool), pred_probs)
+    except ValueError as exc:
+        raise InputError(_probs_message(probs_path, exc, names)) from exc
 
 
 def _class_names(

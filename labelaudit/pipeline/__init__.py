@@ -1,6 +1,7 @@
 """The use cases between the CLI and the library (DESIGN.md section 2).
 
-- :mod:`~labelaudit.pipeline.audit`: find-issues, score and health;
+- :mod:`~labelaudit.pipeline.audit`: find-issues and score, and the steps they share;
+- :mod:`~labelaudit.pipeline.health`: health (the label health, its gates and document);
 - :mod:`~labelaudit.pipeline.clean`: clean (remove or relabel the issues in a copy of DATA);
 - :mod:`~labelaudit.pipeline.predict`: out-of-fold probabilities;
 - :mod:`~labelaudit.pipeline.checks`: the gates (``--fail-above``, ``--max-noise-rate`` ...).

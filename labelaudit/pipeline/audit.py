@@ -1,4 +1,4 @@
-"""The audit use cases: find-issues, score and health, from input paths to result documents.
+"""The audit use cases: find-issues and score (health: :mod:`labelaudit.pipeline.health`).
 
 Each function checks its output path first (a bad ``-o`` fails before any work), loads and
 validates the inputs through :mod:`labelaudit.io` once, runs the core with ``assume_valid=True``,
@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labelaudit.pipeline import health_limits as limits
-from labelaudit.pipeline.checks import CheckResult, flagged_fraction_check, health_checks
+from labelaudit.pipeline.checks import CheckResult, flagged_fraction_check
 
 if TYPE_CHECKING:
     import numpy as np
 
     from labelaudit.core.counting import LabelStats
-    from labelaudit.core.health import HealthReport
     from labelaudit.io.inputs import AuditInputs
 
 RELEASE_BYTES = 1 << 30
@@ -212,6 +210,44 @@ def _rows_records(rows: np.ndarray, **facts: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _write_rows(
+    output: Path | None,
+    rows: np.ndarray | int,
+    row_facts: dict[str, Any],
+    *,
+    csv_safe: bool,
+    **extra: Any,
+) -> None:
+    """Write the result rows *rows* (every row, for an int) to *output*, when there is one.
+
+    *extra* are more columns of :func:`_rows_columns` (find-issues' ``is_label_issue``).
+    """
+    from labelaudit.io.tables import write_rows
+
+    if output is None:
+        return
+    arrow = output.suffix.lower() in (".parquet", ".pq")
+    write_rows(
+        output,
+        rows,
+        lambda block: _rows_columns(block, arrow=arrow, **extra, **row_facts),
+        dictionary_columns=LABEL_COLUMNS,
+        csv_safe=csv_safe,
+    )
+
+
+def _flagged_by_class(
+    inputs: AuditInputs, stats: LabelStats, is_issue: np.ndarray
+) -> list[dict[str, Any]]:
+    """find-issues' per-class counts: rows, and rows flagged, of each given class."""
+    import numpy as np
+
+    from labelaudit.report import documents
+
+    flagged = np.bincount(inputs.labels[is_issue], minlength=inputs.n_classes)
+    return documents.flagged_by_class(inputs.classes, stats.class_counts, flagged)
+
+
 def find_issues(
     sources: AuditSources,
     *,
@@ -229,11 +265,9 @@ def find_issues(
 
     The document's ``issues`` are the *top* most likely errors (lowest *rank_by* score first).
     """
-    import numpy as np
-
     from labelaudit.core.ranking import order_label_issues
     from labelaudit.io.paths import check_output
-    from labelaudit.io.tables import TABLE_SUFFIXES, write_rows
+    from labelaudit.io.tables import TABLE_SUFFIXES
     from labelaudit.report import documents
 
     if output is not None:
@@ -249,24 +283,13 @@ def find_issues(
     ranked = order_label_issues(is_issue, scores)
     warning = _weak_model_warning(stats)
     n_examples, n_classes = inputs.n_examples, inputs.n_classes
-    per_class = documents.flagged_by_class(
-        inputs.classes,
-        stats.class_counts,
-        np.bincount(inputs.labels[is_issue], minlength=n_classes),
-    )
+    per_class = _flagged_by_class(inputs, stats, is_issue)
     row_facts = _row_facts(inputs, stats.predicted_labels, scores)
     # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
     # keeps peak memory near one copy of the input.
     del inputs, stats
-    arrow = output is not None and output.suffix.lower() in (".parquet", ".pq")
-    if output is not None:
-        write_rows(
-            output,
-            n_examples if all_rows else ranked,
-            lambda rows: _rows_columns(rows, is_label_issue=is_issue, arrow=arrow, **row_facts),
-            dictionary_columns=LABEL_COLUMNS,
-            csv_safe=csv_safe,
-        )
+    rows = n_examples if all_rows else ranked
+    _write_rows(output, rows, row_facts, csv_safe=csv_safe, is_label_issue=is_issue)
     checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
     document = documents.find_issues_document(
         _rows_records(ranked[:top], **row_facts),
@@ -298,7 +321,7 @@ def score_labels(
     from labelaudit.errors import InputError
     from labelaudit.io.npy import page_releaser
     from labelaudit.io.paths import check_output
-    from labelaudit.io.tables import TABLE_SUFFIXES, write_rows
+    from labelaudit.io.tables import TABLE_SUFFIXES
     from labelaudit.report import documents
 
     if adjust_pred_probs and method == "confidence_weighted_entropy":
@@ -321,15 +344,7 @@ def score_labels(
     n_examples = inputs.n_examples
     row_facts = _row_facts(inputs, predicted, scores)
     del inputs, stats  # unmaps a memory-mapped --probs file before the output is built
-    arrow = output is not None and output.suffix.lower() in (".parquet", ".pq")
-    if output is not None:
-        write_rows(
-            output,
-            n_examples,
-            lambda rows: _rows_columns(rows, arrow=arrow, **row_facts),
-            dictionary_columns=LABEL_COLUMNS,
-            csv_safe=csv_safe,
-        )
+    _write_rows(output, n_examples, row_facts, csv_safe=csv_safe)
     return documents.score_document(
         _rows_records(lowest_scores(scores, top), **row_facts),
         n_examples=n_examples,
@@ -340,170 +355,21 @@ def score_labels(
     )
 
 
-#: ``health --json`` and ``-o`` include the K x K noise matrix up to this many classes (with
-#: ``--all-pairs`` up to ``health_limits.MAX_ALL_PAIRS_CLASSES``); else the document says why.
-MAX_DOCUMENT_MATRIX_CLASSES = 100
+_MOVED_TO_HEALTH = frozenset(
+    {
+        "FLAGGED_COUNT_LIMIT",
+        "MAX_DOCUMENT_MATRIX_CLASSES",
+        "HealthResult",
+        "health",
+        "resolve_class_order",
+    }
+)
 
 
-@dataclass(frozen=True)
-class HealthResult:
-    """health's result: the core's report, the classes, the document and the gates' result.
+def __getattr__(name: str) -> Any:
+    """The names that moved to :mod:`labelaudit.pipeline.health`, still importable from here."""
+    if name in _MOVED_TO_HEALTH:
+        from labelaudit.pipeline import health
 
-    ``order`` is the class order of ``--class-order`` (class indices), or ``None``.
-    """
-
-    report: HealthReport
-    classes: list[Any]
-    document: dict[str, Any]
-    checks: CheckResult
-    order: list[int] | None = None
-
-
-def resolve_class_order(classes: Sequence[Any], class_order: Sequence[str]) -> list[int]:
-    """The class indices in the order ``--class-order`` names them (by the classes' text).
-
-    Raises
-    ------
-    InputError
-        A name that is not a class, a class named twice, or a class left out.
-    """
-    from labelaudit.errors import InputError, listing
-
-    index = {str(name): k for k, name in enumerate(classes)}
-    names = [name.strip() for name in class_order]
-    unknown = [name for name in dict.fromkeys(names) if name not in index]
-    repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
-    missing = [str(name) for name in classes if str(name) not in names]
-    problems = []
-    if unknown:
-        problems.append(f"not classes: {listing(unknown)}")
-    if repeated:
-        problems.append(f"named more than once: {listing(repeated)}")
-    if missing:
-        problems.append(f"missing: {listing(missing)}")
-    if problems:
-        raise InputError(
-            f"--class-order must name each of the {len(classes):,} classes exactly once; "
-            + "; ".join(problems)
-            + "."
-        )
-    return [index[name] for name in names]
-
-
-FLAGGED_COUNT_LIMIT = 20_000_000
-"""health counts find-issues' flagged rows only up to this many probabilities (N x K).
-
-That count needs the pruning pass, which reads every probability a second time: at 10M x 10
-float32 it took health's peak RSS from 160 MB to 660 MB (the memory-mapped input, paged back
-in, and the pruning temporaries). Past the limit health stays one pass and O(K^2) memory, as
-DESIGN.md 3.2 asks; ``--flagged-count`` asks for it anyway."""
-
-
-def _health_counts(
-    inputs: AuditInputs, stats: LabelStats, report: HealthReport, *, flagged_count: bool | None
-) -> dict[str, Any]:
-    """The three label-issue counts (DESIGN.md 3.2), each from its own core call.
-
-    *flagged_count*: count find-issues' rows (True), don't (False), or only for inputs of at
-    most :data:`FLAGGED_COUNT_LIMIT` probabilities (None).
-    """
-    import warnings
-
-    from labelaudit.core.filtering import find_label_issues
-    from labelaudit.report import documents
-
-    n_values = inputs.n_examples * inputs.n_classes
-    if flagged_count is None:
-        flagged_count = n_values <= FLAGGED_COUNT_LIMIT
-    flagged = None
-    if flagged_count:
-        with warnings.catch_warnings():  # find-issues' warnings (small classes) are not health's
-            warnings.simplefilter("ignore")
-            mask = find_label_issues(
-                inputs.labels, inputs.pred_probs, filter_by="prune_by_noise_rate", stats=stats
-            )
-        flagged = int(mask.sum())
-    return documents.counts_document(
-        flagged=flagged,
-        filter_by="prune_by_noise_rate",
-        estimate=int(report.n_label_issues),
-        per_class_sum=sum(int(c.n_label_issues) for c in report.classes),
-        limit=FLAGGED_COUNT_LIMIT,
-    )
-
-
-def _noise_matrix_part(
-    report: HealthReport, classes: Sequence[Any], order: list[int] | None, *, all_pairs: bool
-) -> dict[str, Any]:
-    """The document's ``noise_matrix`` up to :data:`MAX_DOCUMENT_MATRIX_CLASSES`, else a note."""
-    from labelaudit.report import documents
-
-    omitted = limits.matrix_omitted(report.n_classes, all_pairs, MAX_DOCUMENT_MATRIX_CLASSES)
-    return documents.noise_matrix_document(report.noise_matrix, classes, order, omitted=omitted)
-
-
-def health(
-    sources: AuditSources,
-    *,
-    output: Path | None = None,
-    max_noise_rate: float | None = None,
-    max_class_noise_rate: float | None = None,
-    top: int = 10,
-    all_pairs: bool = False,
-    class_order: Sequence[str] | None = None,
-    flagged_count: bool | None = None,
-) -> HealthResult:
-    """The dataset's label health; writes the JSON document to ``output`` when given.
-
-    The document lists the *top* overlapping pairs and confusions (every pair, and the noise
-    matrix whatever K, with *all_pairs*); *class_order* names every class once and sets the
-    order of the noise matrix (and of the human tables). *flagged_count* decides whether the
-    ``counts`` include find-issues' flagged rows (default: for inputs up to
-    :data:`FLAGGED_COUNT_LIMIT` probabilities).
-    """
-    from labelaudit.core.counting import compute_label_stats
-    from labelaudit.core.health import health_report, top_confusions
-    from labelaudit.io.npy import page_releaser
-    from labelaudit.io.paths import check_output, write_text
-    from labelaudit.report import documents
-
-    if output is not None:
-        check_output(output, (".json",), sources.paths())
-    inputs = sources.load()
-    order = None if class_order is None else resolve_class_order(inputs.classes, class_order)
-    release = page_releaser(inputs.pred_probs)
-    stats = compute_label_stats(
-        inputs.labels, inputs.pred_probs, release_rows=release, assume_valid=True
-    )
-    skip_zeros = limits.skip_zero_pairs(inputs.n_classes, all_pairs)
-    report = health_report(
-        inputs.labels,
-        inputs.pred_probs,
-        stats=stats,
-        top_pairs=None if all_pairs else top,
-        skip_zero_pairs=skip_zeros,
-    )
-    counts = _health_counts(inputs, stats, report, flagged_count=flagged_count)
-    warning = _weak_model_warning(stats)
-    classes = inputs.classes
-    del inputs, stats
-    document = documents.health_document(
-        report,
-        classes,
-        counts=counts,
-        confusions=top_confusions(report.noise_matrix, top),
-        noise_matrix=_noise_matrix_part(report, classes, order, all_pairs=all_pairs),
-        warnings=[warning] if warning else [],
-    )
-    checks = health_checks(
-        document["noise_rate"],
-        [(c["class"], c["label_noise"]) for c in document["classes"]],
-        max_noise_rate=max_noise_rate,
-        max_class_noise_rate=max_class_noise_rate,
-    )
-    document["checks"] = checks.document()
-    if skip_zeros:
-        document["overlapping_classes_omitted"] = limits.zero_pairs_note(report.n_classes)
-    if output is not None:
-        write_text(documents.to_json(document) + "\n", output)
-    return HealthResult(report, classes, document, checks, order)
+        return getattr(health, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -127,3 +127,17 @@ def health_checks(
             )
     thresholds = {"max_noise_rate": max_noise_rate, "max_class_noise_rate": max_class_noise_rate}
     return CheckResult(thresholds, failures)
+
+
+def gate_health_document(
+    document: dict[str, Any], *, max_noise_rate: float | None, max_class_noise_rate: float | None
+) -> CheckResult:
+    """:func:`health_checks` on a health *document* (either kind), added to it as ``checks``."""
+    checks = health_checks(
+        document["noise_rate"],
+        [(c["class"], c["label_noise"]) for c in document["classes"]],
+        max_noise_rate=max_noise_rate,
+        max_class_noise_rate=max_class_noise_rate,
+    )
+    document["checks"] = checks.document()
+    return checks

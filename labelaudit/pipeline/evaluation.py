@@ -49,6 +49,29 @@ def check_noise_options(noise_rate: float, sparsity: float, option: str = "--noi
         raise InputError(f"--sparsity must be in [0, 1], got {sparsity:g}.")
 
 
+@dataclass(frozen=True)
+class EvaluationSetup:
+    """What both evaluations share: FEATURES' columns, model parameters, sparsity, seed, folds."""
+
+    label_column: str
+    model_params: str | None = None
+    sparsity: float = 0.4
+    seed: int = 0
+    folds: int = 5
+    text_columns: Sequence[str] = ()
+    drop_columns: Sequence[str] = ()
+
+    def read(self, path: Path) -> LabelledTable:
+        """FEATURES with these columns (:func:`read_labelled`)."""
+        return read_labelled(
+            path,
+            label_column=self.label_column,
+            folds=self.folds,
+            text_columns=self.text_columns,
+            drop_columns=self.drop_columns,
+        )
+
+
 def read_labelled(
     path: Path,
     *,

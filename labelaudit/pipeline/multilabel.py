@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
-from labelaudit.pipeline.checks import CheckResult, flagged_fraction_check, health_checks
+from labelaudit.pipeline.checks import CheckResult, flagged_fraction_check, gate_health_document
 
 if TYPE_CHECKING:
     import numpy as np
@@ -154,6 +154,22 @@ class RowFacts:
         ]
 
 
+def flag_multilabel_issues(
+    inputs: MultilabelInputs, *, filter_by: str, frac_noise: float, min_examples_per_class: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The core's issue mask and per-class flags for loaded inputs (find-issues, clean)."""
+    from labelaudit.core.multilabel import find_multilabel_issues
+
+    return find_multilabel_issues(
+        inputs.labels,
+        inputs.pred_probs,
+        filter_by=filter_by,
+        frac_noise=frac_noise,
+        min_examples_per_class=min_examples_per_class,
+        return_per_class=True,
+    )
+
+
 def _check_output(output: Path | None, sources: MultilabelSources) -> None:
     from labelaudit.io.multilabel_write import OUTPUT_SUFFIXES
     from labelaudit.io.paths import check_output
@@ -201,22 +217,17 @@ def find_issues(
     """
     import numpy as np
 
-    from labelaudit.core.multilabel import (
-        find_multilabel_issues,
-        order_multilabel_issues,
-    )
+    from labelaudit.core.multilabel import order_multilabel_issues
     from labelaudit.report import multilabel_view
 
     aggregation = aggregation or Aggregation()
     _check_output(output, sources)
     inputs = sources.load()
-    mask, per_class = find_multilabel_issues(
-        inputs.labels,
-        inputs.pred_probs,
+    mask, per_class = flag_multilabel_issues(
+        inputs,
         filter_by=filter_by,
         frac_noise=frac_noise,
         min_examples_per_class=min_examples_per_class,
-        return_per_class=True,
     )
     scores = aggregation.scores(inputs, rank_by)
     ranked = order_multilabel_issues(mask, scores)
@@ -312,13 +323,9 @@ def health(
     inputs = sources.load()
     result = multilabel_health(inputs.labels, inputs.pred_probs)
     document = multilabel_view.health_document(result, inputs.classes)
-    checks = health_checks(
-        document["noise_rate"],
-        [(c["class"], c["label_noise"]) for c in document["classes"]],
-        max_noise_rate=max_noise_rate,
-        max_class_noise_rate=max_class_noise_rate,
+    checks = gate_health_document(
+        document, max_noise_rate=max_noise_rate, max_class_noise_rate=max_class_noise_rate
     )
-    document["checks"] = checks.document()
     if output is not None:
         write_text(documents.to_json(document) + "\n", output)
     return HealthResult(health=result, document=document, checks=checks)

@@ -89,11 +89,11 @@ def clean_multilabel(
     """
     import numpy as np
 
-    from labelaudit.core.multilabel import find_multilabel_issues
     from labelaudit.io import check_output, check_readable
     from labelaudit.io.multilabel import TABLE_SUFFIXES
     from labelaudit.io.multilabel_write import OUTPUT_SUFFIXES, read_data, write_arrow
     from labelaudit.io.paths import check_suffix
+    from labelaudit.pipeline.multilabel import flag_multilabel_issues
     from labelaudit.report import multilabel_view
 
     check_output(output, OUTPUT_SUFFIXES, [data, *sources.paths()])
@@ -106,13 +106,11 @@ def clean_multilabel(
             f"{data}: has {table.num_rows} rows but {sources.labels} has {inputs.n_examples}; "
             "both must list the same rows in the same order."
         )
-    mask, per_class = find_multilabel_issues(
-        inputs.labels,
-        inputs.pred_probs,
+    mask, per_class = flag_multilabel_issues(
+        inputs,
         filter_by=filter_by,
         frac_noise=frac_noise,
         min_examples_per_class=min_examples_per_class,
-        return_per_class=True,
     )
     rows = np.flatnonzero(mask)
     if action == "remove":

@@ -3,76 +3,61 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
+
+if TYPE_CHECKING:
+    from labelaudit.pipeline.predict import FitOptions
 
 
 def predict_multilabel(
     features: Path,
     output: Path,
+    fit: FitOptions,
     *,
-    label_column: str,
     separator: str = ",",
-    model: str = "logistic_regression",
-    model_params: str | None = None,
-    folds: int = 5,
-    seed: int = 0,
-    n_jobs: int = 1,
-    id_column: str | None = None,
-    text_columns: Sequence[str] = (),
-    drop_columns: Sequence[str] = (),
     on_fold: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Fit one-vs-rest *model* by K-fold, write every row's out-of-fold per-class probabilities.
+    """Fit one-vs-rest models by K-fold, write every row's out-of-fold per-class probabilities.
 
     The label column holds label sets (a list column, or text joined by *separator*); the
     classes are every label seen, sorted. The output has one column per class (named by it),
     after the id column if any; ``.npy`` holds the (N, K) array in that class order.
     """
     from labelaudit import io
-    from labelaudit import predict as models
     from labelaudit.predict.multilabel import out_of_fold_multilabel
 
     started = time.perf_counter()
     io.check_output(output, (*io.TABLE_SUFFIXES, ".npy"), [features])
-    if n_jobs == 0:
+    if fit.n_jobs == 0:
         raise InputError("--n-jobs must be a positive number of processes or -1 (all CPUs).")
-    choice = models.build_model(model, model_params, seed)
-    selected = models.select_features(
-        io.read_table(features),
-        label_column=label_column,
-        id_column=id_column,
-        text_columns=text_columns,
-        drop_columns=drop_columns,
-    )
-    labels, names = _label_sets(features, label_column, separator)
-    is_npy = io.suffix_of(output) == ".npy"
-    if id_column is not None and id_column in names and not is_npy:
-        raise InputError(f"--id-column '{id_column}' has the same name as a class; rename it.")
+    choice, selected = fit.prepare(lambda: io.read_table(features))
+    labels, names = _label_sets(features, fit.label_column, separator)
+    fit.refuse_id_named_like(names, output)
     probs, metrics = out_of_fold_multilabel(
         selected.features,
         labels,
         names,
         model=choice.estimator,
-        folds=folds,
-        seed=seed,
-        n_jobs=n_jobs,
+        folds=fit.folds,
+        seed=fit.seed,
+        n_jobs=fit.n_jobs,
         text_columns=selected.text_columns,
         progress_callback=on_fold,
     )
-    _write(output, probs, names, selected.ids, id_column)
+    _write(output, probs, names, selected.ids, fit.id_column)
     return {
         "multi_label": True,
         "output": str(output),
         "model": choice.description,
         "calibrated": choice.calibrated,
-        "folds": folds,
-        "seed": seed,
+        "folds": fit.folds,
+        "seed": fit.seed,
         "classes": names,
-        "column_classes": is_npy,
+        "column_classes": io.suffix_of(output) == ".npy",
         "seconds": time.perf_counter() - started,
         **metrics,
     }

@@ -6,6 +6,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,24 +17,56 @@ if TYPE_CHECKING:
     import numpy as np
 
     from labelaudit.predict.features import FeatureSelection
+    from labelaudit.predict.models import ModelChoice
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How predict fits its model: the label column, the model, the folds, the features used."""
+
+    label_column: str
+    model: str = "logistic_regression"
+    model_params: str | None = None
+    folds: int = 5
+    seed: int = 0
+    n_jobs: int = 1
+    id_column: str | None = None
+    text_columns: Sequence[str] = ()
+    drop_columns: Sequence[str] = ()
+
+    def prepare(self, read: Callable[[], Any]) -> tuple[ModelChoice, FeatureSelection]:
+        """The model to fit, then the features of the table that *read* gives it to fit on."""
+        from labelaudit import predict as models
+
+        choice = models.build_model(self.model, self.model_params, self.seed)
+        selected = models.select_features(
+            read(),
+            label_column=self.label_column,
+            id_column=self.id_column,
+            text_columns=self.text_columns,
+            drop_columns=self.drop_columns,
+        )
+        return choice, selected
+
+    def refuse_id_named_like(self, classes: Sequence[str], output: Path) -> None:
+        """A table output cannot hold an id column named as a class."""
+        from labelaudit import io
+
+        named_like = self.id_column is not None and self.id_column in classes
+        if named_like and io.suffix_of(output) != ".npy":
+            raise InputError(
+                f"--id-column '{self.id_column}' has the same name as a class; rename it."
+            )
 
 
 def predict_probabilities(
     features: Path,
     output: Path,
+    fit: FitOptions,
     *,
-    label_column: str,
-    model: str = "logistic_regression",
-    model_params: str | None = None,
-    folds: int = 5,
-    seed: int = 0,
-    n_jobs: int = 1,
-    id_column: str | None = None,
-    text_columns: Sequence[str] = (),
-    drop_columns: Sequence[str] = (),
     on_fold: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Fit *model* by stratified K-fold, write every row's out-of-fold probabilities to *output*.
+    """Fit a model by stratified K-fold, write every row's out-of-fold probabilities to *output*.
 
     ``on_fold(done, folds)`` is called once the inputs are valid and after each fold. Returns the
     ``predict`` document (model, sizes, feature kinds and ignored columns, accuracy against the
@@ -46,43 +79,34 @@ def predict_probabilities(
 
     started = time.perf_counter()
     io.check_output(output, (*io.TABLE_SUFFIXES, ".arrow", ".feather", ".npy"), [features])
-    n_jobs, capped = effective_n_jobs(n_jobs, folds)
-    choice = models.build_model(model, model_params, seed)
-    selected = models.select_features(
-        read_frame(features),
-        label_column=label_column,
-        id_column=id_column,
-        text_columns=text_columns,
-        drop_columns=drop_columns,
-    )
+    n_jobs, capped = effective_n_jobs(fit.n_jobs, fit.folds)
+    choice, selected = fit.prepare(lambda: read_frame(features))
     _, classes = models.encode_labels(selected.labels)
-    is_npy = io.suffix_of(output) == ".npy"
-    if id_column is not None and id_column in classes and not is_npy:
-        raise InputError(f"--id-column '{id_column}' has the same name as a class; rename it.")
+    fit.refuse_id_named_like(classes, output)
     probs, classes, metrics = models.out_of_fold_probabilities(
         selected.features,
         selected.labels,
         model=choice.estimator,
-        folds=folds,
-        seed=seed,
+        folds=fit.folds,
+        seed=fit.seed,
         n_jobs=n_jobs,
         text_columns=selected.text_columns,
         progress_callback=on_fold,
     )
-    _write_probabilities(output, probs, classes, selected, id_column, label_column)
+    _write_probabilities(output, probs, classes, selected, fit.id_column, fit.label_column)
     return _document(
         output,
         choice,
         classes,
         metrics,
         selected,
-        is_npy,
+        io.suffix_of(output) == ".npy",
         started,
-        folds=folds,
-        seed=seed,
+        folds=fit.folds,
+        seed=fit.seed,
         n_jobs=n_jobs,
         capped=capped,
-        label_column=label_column,
+        label_column=fit.label_column,
     )
 
 

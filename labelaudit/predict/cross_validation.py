@@ -173,12 +173,9 @@ def out_of_fold_probabilities(
     """
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import Pipeline
 
     codes, classes, counts = _checked_codes(features, labels, folds)
-    prepared, kinds = prepare_features(features, text_columns)
-    preprocessor = build_preprocessor(kinds, dense=not accepts_sparse(model))
-    pipeline = Pipeline([("features", preprocessor), ("model", model)])
+    prepared, kinds, pipeline = feature_pipeline(features, text_columns, model)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     splits = list(splitter.split(np.zeros(len(codes)), codes))
     probs, seen = _fit_folds(
@@ -186,9 +183,34 @@ def out_of_fold_probabilities(
     )
     probs = _normalised(probs)
     metrics = _fold_metrics(probs, codes, counts, folds)
-    metrics["feature_columns"] = {kind: list(cols) for kind, cols in kinds.items()}
+    metrics["feature_columns"] = feature_columns(kinds)
     metrics["warnings"] = suspicious_feature_warnings(features, kinds) + seen
     return probs, classes, metrics
+
+
+def feature_pipeline(
+    features: pd.DataFrame, text_columns: Sequence[str], model: Any, *, one_vs_rest: bool = False
+) -> tuple[Any, dict[str, list[str]], Any]:
+    """The prepared features, their kinds, and predict's preprocessing with *model* after it.
+
+    With *one_vs_rest*, *model* is fitted once per class (multi-label); the preprocessing is
+    sparse when *model* itself accepts sparse input.
+    """
+    from sklearn.pipeline import Pipeline
+
+    prepared, kinds = prepare_features(features, text_columns)
+    preprocessor = build_preprocessor(kinds, dense=not accepts_sparse(model))
+    final = model
+    if one_vs_rest:
+        from sklearn.multiclass import OneVsRestClassifier
+
+        final = OneVsRestClassifier(model)
+    return prepared, kinds, Pipeline([("features", preprocessor), ("model", final)])
+
+
+def feature_columns(kinds: dict[str, Any]) -> dict[str, list[str]]:
+    """The metrics' ``feature_columns``: the columns of each kind."""
+    return {kind: list(cols) for kind, cols in kinds.items()}
 
 
 def _checked_codes(

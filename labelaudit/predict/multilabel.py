@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
-from labelaudit.predict.cross_validation import _fit_folds
-from labelaudit.predict.features import accepts_sparse, build_preprocessor, prepare_features
+from labelaudit.predict.cross_validation import _fit_folds, feature_columns, feature_pipeline
 
 if TYPE_CHECKING:
     import numpy as np
@@ -123,8 +122,6 @@ def out_of_fold_multilabel(
         ``feature_columns`` and ``warnings``.
     """
     import numpy as np
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import Pipeline
 
     if folds < 2:
         raise InputError(f"--folds must be at least 2, got {folds}.")
@@ -132,9 +129,7 @@ def out_of_fold_multilabel(
     check_tag_counts(labels, classes, folds)
     splits = multilabel_folds(labels, folds, seed)
     check_training_folds(labels, splits, classes)
-    prepared, kinds = prepare_features(features, text_columns)
-    preprocessor = build_preprocessor(kinds, dense=not accepts_sparse(model))
-    pipeline = Pipeline([("features", preprocessor), ("model", OneVsRestClassifier(model))])
+    prepared, kinds, pipeline = feature_pipeline(features, text_columns, model, one_vs_rest=True)
     n_classes = labels.shape[1]
     probs, seen = _fit_folds(
         pipeline, prepared, labels, splits, n_classes, n_jobs, progress_callback
@@ -145,7 +140,7 @@ def out_of_fold_multilabel(
     metrics = {
         **tag_metrics(probs, labels),
         "folds": folds,
-        "feature_columns": {kind: list(cols) for kind, cols in kinds.items()},
+        "feature_columns": feature_columns(kinds),
         "warnings": seen,
     }
     return probs, metrics

@@ -119,6 +119,16 @@ def issues_summary(n_issues: int, n_examples: int) -> str:
     return f"{n_issues:,} {noun} in {n_examples:,} rows ({percent(n_issues / n_examples)})"
 
 
+def clean_summary(document: dict[str, Any]) -> str:
+    """clean's first line (either kind): the rows removed or relabelled, and what was written."""
+    verb = "Removed" if document["action"] == "remove" else "Relabelled"
+    return (
+        f"{verb} {document['n_changed']:,} of {document['n_examples']:,} rows "
+        f"({percent(document['n_changed'] / document['n_examples'])}); wrote "
+        f"{document['n_rows_written']:,} rows to {document['output']}"
+    )
+
+
 def find_issues_document(
     top_rows: list[dict[str, Any]],
     *,

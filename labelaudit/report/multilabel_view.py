@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from labelaudit.report.documents import issues_summary, percent, plain
+from labelaudit.report.documents import clean_summary, issues_summary, percent, plain
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -259,14 +259,7 @@ def render_clean(console: Console, document: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    verb = "Removed" if document["action"] == "remove" else "Relabelled"
-    console.print(
-        Text(
-            f"{verb} {document['n_changed']:,} of {document['n_examples']:,} rows "
-            f"({percent(document['n_changed'] / document['n_examples'])}); wrote "
-            f"{document['n_rows_written']:,} rows to {document['output']}"
-        )
-    )
+    console.print(Text(clean_summary(document)))
     if document["relabel_rule"]:
         console.print(Text(document["relabel_rule"]))
     changes = [c for c in document["classes"] if c["n_removed"] or c["n_added"]]

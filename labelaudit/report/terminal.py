@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from labelaudit.errors import printable
-from labelaudit.report.documents import issues_summary, percent, to_json
+from labelaudit.report.documents import clean_summary, issues_summary, percent, to_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -357,18 +357,11 @@ def render_clean(console: Console, document: dict[str, Any]) -> None:
     from rich import box
     from rich.table import Table
 
-    verb = "Removed" if document["action"] == "remove" else "Relabelled"
-    console.print(
-        display(
-            f"{verb} {document['n_changed']:,} of {document['n_examples']:,} rows "
-            f"({percent(document['n_changed'] / document['n_examples'])}); wrote "
-            f"{document['n_rows_written']:,} rows to {document['output']}"
-        )
-    )
+    console.print(display(clean_summary(document)))
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("class")
     table.add_column("rows", justify="right")
-    table.add_column(verb.lower(), justify="right")
+    table.add_column("removed" if document["action"] == "remove" else "relabelled", justify="right")
     for item in document["classes"]:
         table.add_row(display(item["class"]), f"{item['n_examples']:,}", f"{item['n_changed']:,}")
     if document["classes"]:

@@ -137,10 +137,10 @@ def test_three_counts_equal_independent_core_calls(tmp_path: Path) -> None:
 def test_the_flagged_count_is_size_gated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: tuple, limit: int | None, counted: bool
 ) -> None:
-    from labelaudit.pipeline import audit
+    from labelaudit.pipeline import health
 
     if limit is not None:
-        monkeypatch.setattr(audit, "FLAGGED_COUNT_LIMIT", limit)
+        monkeypatch.setattr(health, "FLAGGED_COUNT_LIMIT", limit)
     labels, probs = noisy_case(3, 4, n_rows=300)  # 1,200 probabilities
     save(tmp_path, labels, probs)
     args = ("health", "--labels", tmp_path / "y.npy", "--probs", tmp_path / "p.npy", *option)

@@ -21,6 +21,7 @@ from labelaudit.cli import app
 from labelaudit.errors import InputError
 from labelaudit.pipeline import predict as predict_pipeline
 from labelaudit.pipeline.model_quality import weak_model_threshold, weak_model_warning
+from labelaudit.pipeline.predict import FitOptions
 from labelaudit.report import terminal
 
 runner = CliRunner()
@@ -157,7 +158,7 @@ def test_seed_out_of_range_is_blamed_on_seed(table: Path, tmp_path: Path, seed: 
 def test_seed_out_of_range_in_the_python_api(table: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="--seed must be between 0 and"):
         predict_pipeline.predict_probabilities(
-            table, tmp_path / "p.csv", label_column="label", seed=-1
+            table, tmp_path / "p.csv", FitOptions(label_column="label", seed=-1)
         )
 
 
@@ -208,7 +209,7 @@ def test_predict_warns_when_worse_than_majority(tmp_path: Path) -> None:
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert any("majority-class baseline" in line for line in warnings), result.stderr
     document = predict_pipeline.predict_probabilities(
-        source, tmp_path / "q.csv", label_column="label", model="knn", folds=3
+        source, tmp_path / "q.csv", FitOptions(label_column="label", model="knn", folds=3)
     )
     assert document["accuracy"] < document["baseline_accuracy"] + 0.02
     assert any("majority-class baseline" in w for w in document["warnings"])
@@ -282,10 +283,8 @@ def test_columns_used_are_printed_and_in_the_document(table: Path, tmp_path: Pat
     assert "4 numeric: f1, f2, f3, f4" in text
     assert "1 categorical: colour" in text and "1 text: note" in text
     assert "ignored: row_id" in text
-    document = predict_pipeline.predict_probabilities(
-        table, tmp_path / "q.csv", label_column="label", id_column="row_id",
-        text_columns=["note"], folds=3,
-    )  # fmt: skip
+    fit = FitOptions(label_column="label", id_column="row_id", text_columns=["note"], folds=3)
+    document = predict_pipeline.predict_probabilities(table, tmp_path / "q.csv", fit)
     assert document["feature_columns"] == {
         "numeric": ["f1", "f2", "f3", "f4"],
         "categorical": ["colour"],

@@ -22,7 +22,7 @@ from labelaudit.core import FILTERS
 from labelaudit.core.noise import flip_labels, noise_matrix
 from labelaudit.errors import InputError
 from labelaudit.pipeline.evaluate import evaluate_clean, evaluate_noise, fit_and_predict
-from labelaudit.pipeline.evaluation import read_labelled
+from labelaudit.pipeline.evaluation import EvaluationSetup, read_labelled
 from labelaudit.report.documents import plain
 
 FEATURES = ["f1", "f2", "f3", "f4"]
@@ -65,7 +65,7 @@ def injected(frame: pd.DataFrame, noise_rate: float, sparsity: float, seed: int)
 
 
 def test_precision_recall_and_scores_equal_an_independent_computation(three_classes) -> None:
-    document = evaluate_noise(three_classes, label_column="label", folds=3, seed=4)
+    document = evaluate_noise(three_classes, EvaluationSetup("label", folds=3, seed=4))
     frame = pd.read_csv(three_classes)
     noisy = injected(frame, 0.2, 0.4, seed=4)
     truth = noisy != frame["label"].to_numpy()
@@ -103,7 +103,7 @@ def test_a_perfect_model_without_noise_flags_nothing(tmp_path: Path) -> None:
     frame = pd.DataFrame({"x": labels * 10 + rng.normal(0, 0.1, 90), "label": labels})
     frame.to_csv(tmp_path / "perfect.csv", index=False)
     document = plain(
-        evaluate_noise(tmp_path / "perfect.csv", label_column="label", noise_rate=0.0, folds=3)
+        evaluate_noise(tmp_path / "perfect.csv", EvaluationSetup("label", folds=3), noise_rate=0.0)
     )
     assert document["n_flipped"] == 0
     [entry] = document["models"]
@@ -121,12 +121,13 @@ def test_a_perfect_model_without_noise_flags_nothing(tmp_path: Path) -> None:
 
 
 def test_seeded_runs_are_identical_and_repeats_average_the_seeds(three_classes) -> None:
-    options = {"label_column": "label", "folds": 3, "models": ["logistic_regression"]}
-    first = evaluate_noise(three_classes, seed=0, **options)
-    assert evaluate_noise(three_classes, seed=0, **options) == first
-    second = evaluate_noise(three_classes, seed=1, **options)
+    options = {"models": ["logistic_regression"]}
+    seed_0, seed_1 = (EvaluationSetup("label", seed=seed, folds=3) for seed in (0, 1))
+    first = evaluate_noise(three_classes, seed_0, **options)
+    assert evaluate_noise(three_classes, seed_0, **options) == first
+    second = evaluate_noise(three_classes, seed_1, **options)
     assert second["noise_matrix"] != first["noise_matrix"]
-    both = evaluate_noise(three_classes, seed=0, repeats=2, **options)
+    both = evaluate_noise(three_classes, seed_0, repeats=2, **options)
     flips = [d["n_flipped_per_repeat"] for d in (first, second)]
     assert both["n_flipped_per_repeat"] == flips[0] + flips[1]
     mine, a, b = (d["models"][0]["filters"][0] for d in (both, first, second))
@@ -137,7 +138,7 @@ def test_seeded_runs_are_identical_and_repeats_average_the_seeds(three_classes) 
 
 def test_several_models_give_one_entry_each_and_the_ensemble(three_classes) -> None:
     document = evaluate_noise(
-        three_classes, label_column="label", folds=3, models=["logistic_regression", "knn"]
+        three_classes, EvaluationSetup("label", folds=3), models=["logistic_regression", "knn"]
     )
     names = [entry["model"] for entry in document["models"]]
     assert names == ["logistic_regression", "knn", "ensemble"]
@@ -159,7 +160,7 @@ def breast_cancer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_breast_cancer_default_filter_does_not_regress(breast_cancer: Path) -> None:
     """README: 20% noise, sparsity 0.4, logistic regression, seed 0 flip 85 labels; the default
     filter flagged 63 with precision 0.746 and recall 0.553."""
-    document = evaluate_noise(breast_cancer, label_column="diagnosis")
+    document = evaluate_noise(breast_cancer, EvaluationSetup("diagnosis"))
     assert document["n_flipped"] == 85
     default = document["models"][0]["filters"][0]
     assert default["filter_by"] == "prune_by_noise_rate"
@@ -175,8 +176,7 @@ def test_clean_fits_all_remove_and_relabel_as_scikit_learn_does(three_classes, t
     document = evaluate_clean(
         tmp_path / "train.csv",
         tmp_path / "test.csv",
-        label_column="label",
-        folds=3,
+        EvaluationSetup("label", folds=3),
         inject_noise_rate=0.2,
         n_bootstrap=200,
     )

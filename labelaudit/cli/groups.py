@@ -1,0 +1,177 @@
+"""Parameter objects: options that travel together, declared once, given to a command as one.
+
+A group is a frozen dataclass whose fields are option aliases from :mod:`labelaudit.cli.options`.
+A command parameter annotated with a group stands for all of the group's options, at that place
+in ``--help``; :func:`expand_groups` spells them out for typer and hands the command a single
+instance (sqlite-utils' shared option decorators, as typed parameter objects).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import MISSING, dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from labelaudit.cli.options import (
+    AggregatorOption,
+    AlphaOption,
+    ClassesOption,
+    DebugOption,
+    IdColumnOption,
+    JsonOption,
+    JunitXmlOption,
+    LabelColumnOption,
+    LabelSeparatorOption,
+    LabelsOption,
+    MarkdownOption,
+    MultiLabelOption,
+    NormalizeOption,
+    ProbColumnsOption,
+    ProbsOption,
+    QuietOption,
+    TemperatureOption,
+)
+
+if TYPE_CHECKING:
+    from labelaudit.pipeline.audit import AuditSources
+    from labelaudit.pipeline.ci import CiOutputs
+    from labelaudit.pipeline.multilabel import Aggregation
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class AuditInputs:
+    """``--labels`` ... ``--prob-columns``: where find-issues, score and health read from."""
+
+    labels: LabelsOption
+    probs: ProbsOption = None  # type: ignore[assignment]
+    label_column: LabelColumnOption = None
+    id_column: IdColumnOption = None
+    classes: ClassesOption = None
+    normalize: NormalizeOption = False
+    prob_columns: ProbColumnsOption = None
+
+    def sources(self) -> AuditSources:
+        """The pipeline's :class:`~labelaudit.pipeline.audit.AuditSources` for these options."""
+        from labelaudit.pipeline.audit import AuditSources
+
+        return AuditSources(
+            self.labels,
+            self.probs or [],
+            self.label_column,
+            self.id_column,
+            self.classes,
+            self.normalize,
+            self.prob_columns,
+        )
+
+
+@dataclass(frozen=True)
+class MultiLabelScoring:
+    """``--multi-label`` and its options for the commands that score: separator, aggregation."""
+
+    multi_label: MultiLabelOption = False
+    label_separator: LabelSeparatorOption = None
+    aggregator: AggregatorOption = None
+    alpha: AlphaOption = None
+    temperature: TemperatureOption = None
+
+    def aggregation(self) -> Aggregation:
+        """The pipeline's :class:`Aggregation`; an option for the other aggregator is refused."""
+        from labelaudit.errors import InputError
+        from labelaudit.pipeline.multilabel import Aggregation
+
+        name = (
+            self.aggregator.value if self.aggregator is not None else "exponential_moving_average"
+        )
+        if name == "softmin" and self.alpha is not None:
+            raise InputError(
+                "--alpha applies to --aggregator exponential_moving_average, not softmin."
+            )
+        if name != "softmin" and self.temperature is not None:
+            raise InputError("--temperature applies to --aggregator softmin.")
+        alpha = 0.8 if self.alpha is None else self.alpha
+        return Aggregation(name, alpha, 0.1 if self.temperature is None else self.temperature)
+
+
+@dataclass(frozen=True)
+class CiFiles:
+    """``--junit-xml`` and ``--markdown``: the CI outputs of find-issues and health."""
+
+    junit_xml: JunitXmlOption = None
+    markdown: MarkdownOption = None
+
+    def checked(self, inputs: Sequence[Path], output: Path | None) -> CiOutputs:
+        """The pipeline's CiOutputs, their paths checked before any work (see its ``check``)."""
+        from labelaudit.pipeline.ci import CiOutputs
+
+        outputs = CiOutputs(self.junit_xml, self.markdown)
+        outputs.check(inputs, [output])
+        return outputs
+
+
+@dataclass(frozen=True)
+class Display:
+    """``--json``, ``--quiet``, ``--debug``: how a command shows its result (and its errors)."""
+
+    json_output: JsonOption = False
+    quiet: QuietOption = False
+    debug: DebugOption = False
+
+
+def as_options(values: dict[str, Any]) -> dict[str, Any]:
+    """A command's parameters with each group's options added by name (the groups kept too)."""
+    flat = dict(values)
+    for value in values.values():
+        if is_dataclass(value) and not isinstance(value, type):
+            flat.update({field.name: getattr(value, field.name) for field in fields(value)})
+    return flat
+
+
+def expand_groups(command: Command) -> Command:
+    """Decorator: spell out each group parameter of *command* as its options, for typer.
+
+    Every parameter becomes keyword-only (typer passes them by name), so that a required option
+    may follow a group's optional ones; the order, and so ``--help``, is the declared one.
+    """
+    hints = typing.get_type_hints(command, include_extras=True)
+    params: list[inspect.Parameter] = []
+    groups: dict[str, type] = {}
+    for param in inspect.signature(command).parameters.values():
+        hint = hints[param.name]
+        if is_dataclass(hint) and isinstance(hint, type):
+            groups[param.name] = hint
+            params.extend(_group_parameters(hint))
+        else:
+            params.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hint))
+
+    @functools.wraps(command)
+    def expanded(**options: Any) -> Any:
+        for name, group in groups.items():
+            options[name] = group(
+                **{field.name: options.pop(field.name) for field in fields(group)}
+            )
+        return command(**options)
+
+    expanded.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    expanded.__annotations__ = {param.name: param.annotation for param in params}
+    return typing.cast(Command, expanded)
+
+
+def _group_parameters(group: type) -> list[inspect.Parameter]:
+    """The group's fields as keyword-only parameters, with their option aliases and defaults."""
+    hints = typing.get_type_hints(group, include_extras=True)
+    return [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=inspect.Parameter.empty if field.default is MISSING else field.default,
+            annotation=hints[field.name],
+        )
+        for field in fields(group)
+    ]
