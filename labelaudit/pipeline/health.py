@@ -132,16 +132,11 @@ def _stats_and_report(
     from labelaudit.core.health import health_report
     from labelaudit.io.npy import page_releaser
 
-    release = page_releaser(inputs.pred_probs)
-    stats = compute_label_stats(
-        inputs.labels, inputs.pred_probs, release_rows=release, assume_valid=True
-    )
+    labels, probs = inputs.labels, inputs.pred_probs
+    release = page_releaser(probs)
+    stats = compute_label_stats(labels, probs, release_rows=release, assume_valid=True)
     report = health_report(
-        inputs.labels,
-        inputs.pred_probs,
-        stats=stats,
-        top_pairs=top_pairs,
-        skip_zero_pairs=skip_zeros,
+        labels, probs, stats=stats, top_pairs=top_pairs, skip_zero_pairs=skip_zeros
     )
     return stats, report
 
