@@ -70,14 +70,7 @@ def noise_matrix(
     n_classes = prior.shape[0]
     if noise_rate == 0:
         return np.eye(n_classes)
-    n_zeros = round(sparsity * n_classes * (n_classes - 1))
-    # Each column's noise is at most 1, so at least ceil(K * noise_rate) columns carry some.
-    noisy_columns = int(np.ceil(n_classes * noise_rate - 1e-12))
-    if n_zeros > n_classes * (n_classes - 1) - noisy_columns:
-        raise ValueError(
-            f"sparsity {sparsity:g} leaves too few non-zero noise rates to carry a noise rate of "
-            f"{noise_rate:g} over {n_classes} classes; lower the sparsity or the noise rate"
-        )
+    n_zeros, noisy_columns = _zeros_and_noisy_columns(n_classes, noise_rate, sparsity)
     for attempt in range(MAX_ATTEMPTS):
         # Uniform draws first (the most varied matrices); when they keep failing, ever more
         # even shares of the noise, which a high noise rate or a sparse support needs.
@@ -90,6 +83,22 @@ def noise_matrix(
         f"no noise matrix with noise rate {noise_rate:g} and sparsity {sparsity:g} keeps every "
         "given label mostly correct for this class balance; lower the noise rate"
     )
+
+
+def _zeros_and_noisy_columns(n_classes: int, noise_rate: float, sparsity: float) -> tuple[int, int]:
+    """Off-diagonal zeros of *sparsity*, and the fewest columns that can carry *noise_rate*.
+
+    ValueError when the zeros leave fewer non-zero entries than that.
+    """
+    n_zeros = round(sparsity * n_classes * (n_classes - 1))
+    # Each column's noise is at most 1, so at least ceil(K * noise_rate) columns carry some.
+    noisy_columns = int(np.ceil(n_classes * noise_rate - 1e-12))
+    if n_zeros > n_classes * (n_classes - 1) - noisy_columns:
+        raise ValueError(
+            f"sparsity {sparsity:g} leaves too few non-zero noise rates to carry a noise rate of "
+            f"{noise_rate:g} over {n_classes} classes; lower the sparsity or the noise rate"
+        )
+    return n_zeros, noisy_columns
 
 
 def _checked_prior(prior: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
+from labelaudit.io.ids import first_difference
 from labelaudit.io.paths import check_readable, check_suffix, suffix_of
 from labelaudit.io.streams import read_once
 from labelaudit.io.tables import TABLE_SUFFIXES, reading, table_columns
@@ -112,15 +113,12 @@ def _check_ids(data: DataColumns, data_ids: pd.Series, ids: pa.ChunkedArray) -> 
     The labels' ids are Arrow; they go through pandas so both sides are spelled as text the
     same way.
     """
-    import numpy as np
-
-    given = ids.to_pandas().astype(str).to_numpy()
-    found = data_ids.astype(str).to_numpy()
-    differ = given != found
-    if differ.any():
-        row = int(np.argmax(differ))
+    mismatch = first_difference(
+        data_ids.astype(str).to_numpy(), ids.to_pandas().astype(str).to_numpy()
+    )
+    if mismatch is not None:
+        row, found, given = mismatch
         raise InputError(
             f"--data {data.path}: --id-column {data.id_column!r} differs from the labels' at row "
-            f"{row} ({found[row]!r} vs {given[row]!r}); DATA must list the same rows in the same "
-            "order."
+            f"{row} ({found!r} vs {given!r}); DATA must list the same rows in the same order."
         )

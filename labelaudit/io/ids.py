@@ -12,7 +12,7 @@ from typing import Any
 
 from labelaudit.errors import InputError
 
-__all__ = ["check_no_missing_ids", "first_missing_id"]
+__all__ = ["check_no_missing_ids", "first_difference", "first_missing_id"]
 
 
 def first_missing_id(ids: Any) -> int | None:
@@ -27,6 +27,21 @@ def first_missing_id(ids: Any) -> int | None:
     if not pc.any(missing).as_py():
         return None
     return int(pc.index(missing, True).as_py())
+
+
+def first_difference(found: Any, expected: Any) -> tuple[int, Any, Any] | None:
+    """``(row, found[row], expected[row])`` at the first row where two equal-length arrays differ.
+
+    ``None`` when they agree. Callers spell both sides as text first (ids, or labels of a
+    find-issues output), so that the row they name is the first one a person would call different.
+    """
+    import numpy as np
+
+    differ = np.asarray(found != expected)
+    if not differ.any():
+        return None
+    row = int(np.argmax(differ))
+    return row, found[row], expected[row]
 
 
 def check_no_missing_ids(found: Sequence[tuple[Any, Any]], id_name: str) -> None:

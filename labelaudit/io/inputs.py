@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
+from labelaudit.io.dims import InputDims
 from labelaudit.io.ids import check_no_missing_ids
 from labelaudit.io.input_plan import (
     _class_values,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class AuditInputs:
+class AuditInputs(InputDims):
     """Everything the audit commands need, validated and mapped to class indices.
 
     Attributes
@@ -59,16 +60,6 @@ class AuditInputs:
     labels_path: Path
     probs_paths: list[Path]
     sources: tuple[Source, ...] = ()
-
-    @property
-    def n_examples(self) -> int:
-        """Number of rows."""
-        return int(self.labels.shape[0])
-
-    @property
-    def n_classes(self) -> int:
-        """Number of classes."""
-        return len(self.classes)
 
 
 def load_audit_inputs(

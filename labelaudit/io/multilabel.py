@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
+from labelaudit.io.dims import InputDims
 from labelaudit.io.labels import integer_names
 from labelaudit.io.paths import check_suffix, suffix_of
 from labelaudit.io.tables import reading
@@ -31,7 +32,7 @@ _OTHER_SEPARATORS = (",", ";", "|", "/", "\t")
 
 
 @dataclass(frozen=True)
-class MultilabelInputs:
+class MultilabelInputs(InputDims):
     """Validated multi-label inputs.
 
     Attributes
@@ -59,16 +60,6 @@ class MultilabelInputs:
     label_type: pa.DataType | None
     labels_path: Path
     probs_path: Path
-
-    @property
-    def n_examples(self) -> int:
-        """Number of rows."""
-        return int(self.labels.shape[0])
-
-    @property
-    def n_classes(self) -> int:
-        """Number of classes."""
-        return len(self.classes)
 
 
 # --- tables -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
+from labelaudit.io.ids import first_difference
 from labelaudit.io.labels import integer_names, parse_classes, resolve_label_column
 from labelaudit.io.multilabel import (
     DEFAULT_SEPARATOR,
@@ -147,11 +148,16 @@ def _warn_if_single_label(labels: np.ndarray, pred_probs: np.ndarray) -> None:
         )
 
 
+def _as_text(ids: Any) -> np.ndarray:
+    """An Arrow id column as a NumPy array of text."""
+    import numpy as np
+
+    return np.asarray(ids.cast("string").to_numpy(zero_copy_only=False))
+
+
 def _shared_ids(
     label_ids: Any, probs_ids: Any, id_column: str | None, labels_path: Path, probs_path: Path
 ) -> Any:
-    import numpy as np
-
     if id_column is None:
         return None
     if label_ids is None and probs_ids is None:
@@ -159,14 +165,12 @@ def _shared_ids(
             f"--id-column {id_column!r}: no such column in {labels_path} or {probs_path}."
         )
     if label_ids is not None and probs_ids is not None:
-        a = np.asarray(label_ids.cast("string").to_numpy(zero_copy_only=False))
-        b = np.asarray(probs_ids.cast("string").to_numpy(zero_copy_only=False))
-        differ = a != b
-        if differ.any():
-            row = int(np.argmax(differ))
+        mismatch = first_difference(_as_text(probs_ids), _as_text(label_ids))
+        if mismatch is not None:
+            row, found, given = mismatch
             raise InputError(
                 f"{probs_path}: --id-column {id_column!r} differs from {labels_path} at row {row} "
-                f"({b[row]!r} vs {a[row]!r}); the inputs must list the same rows in the same order."
+                f"({found!r} vs {given!r}); the inputs must list the same rows in the same order."
             )
     return label_ids if label_ids is not None else probs_ids
 

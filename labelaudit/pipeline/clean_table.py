@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
+from labelaudit.io.ids import first_difference
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,14 +72,14 @@ def clean_table(
     given = frame[column] if has_labels else None
     rows = np.asarray(flagged_rows, dtype=np.int64)
     if given is not None and expected_given is not None:
-        actual = given.iloc[rows].astype(str).to_numpy()
-        expected = expected_given.astype(str).to_numpy()
-        differ = actual != expected
-        if differ.any():
-            at = int(np.argmax(differ))
+        mismatch = first_difference(
+            given.iloc[rows].astype(str).to_numpy(), expected_given.astype(str).to_numpy()
+        )
+        if mismatch is not None:
+            at, actual, expected = mismatch
             raise InputError(
-                f"{data_path}: row {int(rows[at])} has label {actual[at]!r} in column {column!r} "
-                f"but the issues file says {expected[at]!r}; was it made for other data?"
+                f"{data_path}: row {int(rows[at])} has label {actual!r} in column {column!r} "
+                f"but the issues file says {expected!r}; was it made for other data?"
             )
 
     changed = np.zeros(len(frame), dtype=bool)

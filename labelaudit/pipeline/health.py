@@ -124,6 +124,23 @@ def _noise_matrix_part(
     return documents.noise_matrix_document(report.noise_matrix, classes, order, omitted=omitted)
 
 
+def _stats_and_report(
+    inputs: AuditInputs, *, top_pairs: int | None, skip_zeros: bool
+) -> tuple[LabelStats, HealthReport]:
+    """The core's statistics (one pass, pages released as read) and health report of *inputs*."""
+    from labelaudit.core.counting import compute_label_stats
+    from labelaudit.core.health import health_report
+    from labelaudit.io.npy import page_releaser
+
+    labels, probs = inputs.labels, inputs.pred_probs
+    release = page_releaser(probs)
+    stats = compute_label_stats(labels, probs, release_rows=release, assume_valid=True)
+    report = health_report(
+        labels, probs, stats=stats, top_pairs=top_pairs, skip_zero_pairs=skip_zeros
+    )
+    return stats, report
+
+
 def health(
     sources: AuditSources,
     *,
@@ -143,9 +160,7 @@ def health(
     ``counts`` include find-issues' flagged rows (default: for inputs up to
     :data:`FLAGGED_COUNT_LIMIT` probabilities).
     """
-    from labelaudit.core.counting import compute_label_stats
-    from labelaudit.core.health import health_report, top_confusions
-    from labelaudit.io.npy import page_releaser
+    from labelaudit.core.health import top_confusions
     from labelaudit.io.paths import check_output, write_text
     from labelaudit.report import documents
 
@@ -153,18 +168,9 @@ def health(
         check_output(output, (".json",), sources.paths())
     inputs = sources.load()
     order = None if class_order is None else resolve_class_order(inputs.classes, class_order)
-    release = page_releaser(inputs.pred_probs)
-    stats = compute_label_stats(
-        inputs.labels, inputs.pred_probs, release_rows=release, assume_valid=True
-    )
     skip_zeros = limits.skip_zero_pairs(inputs.n_classes, all_pairs)
-    report = health_report(
-        inputs.labels,
-        inputs.pred_probs,
-        stats=stats,
-        top_pairs=None if all_pairs else top,
-        skip_zero_pairs=skip_zeros,
-    )
+    top_pairs = None if all_pairs else top
+    stats, report = _stats_and_report(inputs, top_pairs=top_pairs, skip_zeros=skip_zeros)
     counts = _health_counts(inputs, stats, report, flagged_count=flagged_count)
     warning = _weak_model_warning(stats)
     classes = inputs.classes

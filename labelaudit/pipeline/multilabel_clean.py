@@ -89,17 +89,9 @@ def clean_multilabel(
     """
     import numpy as np
 
-    from labelaudit.io import check_output, check_readable
-    from labelaudit.io.multilabel import TABLE_SUFFIXES
-    from labelaudit.io.multilabel_write import OUTPUT_SUFFIXES, read_data, write_arrow
-    from labelaudit.io.paths import check_suffix
     from labelaudit.pipeline.multilabel import flag_multilabel_issues
-    from labelaudit.report import multilabel_view
 
-    check_output(output, OUTPUT_SUFFIXES, [data, *sources.paths()])
-    check_readable(data)
-    check_suffix(data, TABLE_SUFFIXES, "data")
-    table = read_data(data)
+    table = _read_data(data, output, sources.paths())
     inputs = sources.load()
     if inputs.n_examples != table.num_rows:
         raise InputError(
@@ -114,18 +106,52 @@ def clean_multilabel(
     )
     rows = np.flatnonzero(mask)
     if action == "remove":
-        result, after, changed = _removed(table, mask), None, len(rows)
+        cleaned = _removed(table, mask), None, len(rows)
     else:
         column = label_column or inputs.label_column or "label"
-        result, after, changed = _relabelled(table, column, inputs, per_class, rows, sources, data)
-    write_arrow(result, output, sources.separator)
+        cleaned = _relabelled(table, column, inputs, per_class, rows, sources, data)
+    return _written(cleaned, output, sources.separator, action, inputs.labels, inputs.classes, rows)
+
+
+def _read_data(data: Path, output: Path, inputs: list[Path]) -> Any:
+    """DATA as an Arrow table, once *output* (none of DATA and *inputs*) and DATA are checked."""
+    from labelaudit.io import check_output, check_readable
+    from labelaudit.io.multilabel import TABLE_SUFFIXES
+    from labelaudit.io.multilabel_write import OUTPUT_SUFFIXES, read_data
+    from labelaudit.io.paths import check_suffix
+
+    check_output(output, OUTPUT_SUFFIXES, [data, *inputs])
+    check_readable(data)
+    check_suffix(data, TABLE_SUFFIXES, "data")
+    return read_data(data)
+
+
+def _written(
+    cleaned: tuple[Any, np.ndarray | None, int],
+    output: Path,
+    separator: str,
+    action: str,
+    labels: np.ndarray,
+    classes: list[Any],
+    rows: np.ndarray,
+) -> dict[str, Any]:
+    """Write the cleaned table to *output*; the ``clean --multi-label`` document.
+
+    *cleaned* is the table, the new label sets of *rows* (``None`` when removed) and the
+    number of rows changed; *labels* are DATA's label sets over *classes*.
+    """
+    from labelaudit.io.multilabel_write import write_arrow
+    from labelaudit.report import multilabel_view
+
+    result, after, changed = cleaned
+    write_arrow(result, output, separator)
     return multilabel_view.clean_document(
         action=action,
         relabel_rule=RELABEL_RULE if action == "relabel" else None,
-        n_examples=inputs.n_examples,
+        n_examples=int(labels.shape[0]),
         n_flagged=len(rows),
         n_changed=changed,
-        class_changes=_class_changes(inputs.labels, rows, after, inputs.classes),
+        class_changes=_class_changes(labels, rows, after, classes),
         output=str(output),
     )
 
@@ -179,17 +205,9 @@ def clean_from_issues(
     """
     import numpy as np
 
-    from labelaudit.io import check_output, check_readable
-    from labelaudit.io.multilabel import TABLE_SUFFIXES
     from labelaudit.io.multilabel_issues import read_multilabel_issues
-    from labelaudit.io.multilabel_write import OUTPUT_SUFFIXES, read_data, write_arrow
-    from labelaudit.io.paths import check_suffix
-    from labelaudit.report import multilabel_view
 
-    check_output(output, OUTPUT_SUFFIXES, [data, issues])
-    check_readable(data)
-    check_suffix(data, TABLE_SUFFIXES, "data")
-    table = read_data(data)
+    table = _read_data(data, output, [issues])
     found = read_multilabel_issues(issues, table.num_rows, separator)
     column = label_column or "label"
     if column not in table.column_names:
@@ -202,19 +220,10 @@ def clean_from_issues(
     if action == "remove":
         keep = np.ones(table.num_rows, dtype=bool)
         keep[rows] = False
-        result, after, changed = _removed(table, ~keep), None, len(rows)
+        cleaned = _removed(table, ~keep), None, len(rows)
     else:
-        result, after, changed = _relabelled_from(table, column, labels, classes, found, data)
-    write_arrow(result, output, separator)
-    return multilabel_view.clean_document(
-        action=action,
-        relabel_rule=RELABEL_RULE if action == "relabel" else None,
-        n_examples=table.num_rows,
-        n_flagged=len(rows),
-        n_changed=changed,
-        class_changes=_class_changes(labels, rows, after, classes),
-        output=str(output),
-    )
+        cleaned = _relabelled_from(table, column, labels, classes, found, data)
+    return _written(cleaned, output, separator, action, labels, classes, rows)
 
 
 def _data_label_sets(

@@ -207,17 +207,18 @@ def render_score(console: Console, document: dict[str, Any]) -> None:
 def render_health(console: Console, document: dict[str, Any], *, top: int) -> None:
     """Overall panel, the per-class table and the most common issues."""
     from rich import box
-    from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    overall = (
-        f"Health score [bold]{document['health_score']:.3f}[/bold]   "
-        f"rows with a flagged tag [bold]{percent(document['noise_rate'])}[/bold]\n"
-        f"{issues_summary(document['n_label_issues'], document['n_examples'])}, "
-        f"{document['n_classes']} classes (multi-label)"
+    from labelaudit.report.terminal import health_panel
+
+    health_panel(
+        console,
+        document["health_score"],
+        f"rows with a flagged tag [bold]{percent(document['noise_rate'])}[/bold]",
+        issues_summary(document["n_label_issues"], document["n_examples"]),
+        f"{document['n_classes']} classes (multi-label)",
     )
-    console.print(Panel(overall, title="Label health", expand=False))
     console.print("Per class (worst first); noise is over all rows:")
     per_class = Table(box=box.SIMPLE_HEAD)
     headers = ("class", "rows with tag", "tag given, looks wrong", "tag missing, looks present")

@@ -301,6 +301,16 @@ def _render_noise_matrix(
         console.print(_confusions_table(cells))
 
 
+def health_panel(
+    console: Console, health_score: float, rate: str, issues: str, classes: str
+) -> None:
+    """health's ``Label health`` panel: the score and *rate*, then *issues* and *classes*."""
+    from rich.panel import Panel
+
+    overall = f"Health score [bold]{health_score:.3f}[/bold]   {rate}\n{issues}, {classes}"
+    console.print(Panel(overall, title="Label health", expand=False))
+
+
 def render_health(
     console: Console,
     report: HealthReport,
@@ -317,16 +327,15 @@ def render_health(
     *all_pairs* lists every pair the report holds, not just the *top* ones.
     """
     from rich import box
-    from rich.panel import Panel
     from rich.table import Table
 
-    overall = (
-        f"Health score [bold]{report.health_score:.3f}[/bold]   "
-        f"estimated noise rate [bold]{percent(report.noise_rate)}[/bold]\n"
-        f"{issues_summary(report.n_label_issues, report.n_examples)}, "
-        f"{report.n_classes} classes"
+    health_panel(
+        console,
+        report.health_score,
+        f"estimated noise rate [bold]{percent(report.noise_rate)}[/bold]",
+        issues_summary(report.n_label_issues, report.n_examples),
+        f"{report.n_classes} classes",
     )
-    console.print(Panel(overall, title="Label health", expand=False))
     if counts:
         console.print("Label-issue counts, and which is which:")
         console.print(_counts_lines(counts), markup=False, highlight=False, soft_wrap=True)

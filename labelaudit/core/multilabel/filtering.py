@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from labelaudit.core.filtering import check_filter_options, find_label_issues
 from labelaudit.core.multilabel._binary import binary_labels, binary_probs, check_multilabel
 from labelaudit.core.multilabel.ranking import exponential_moving_average
 from labelaudit.core.ranking import label_quality_scores, order_label_issues
+
+if TYPE_CHECKING:
+    from labelaudit.core.counting import LabelStats
 
 __all__ = ["find_multilabel_issues", "order_multilabel_issues"]
 
@@ -79,41 +83,60 @@ def find_multilabel_issues(
     """
     check_filter_options(filter_by, frac_noise)
     labels = check_multilabel(labels, pred_probs)
-    n_rows, n_classes = pred_probs.shape
-    low_filter = filter_by in _LOW_FILTERS
-    per_class = np.zeros((n_rows, n_classes), dtype=bool)
-    if low_filter:
-        any_off_diagonal = np.zeros(n_rows, dtype=bool)
-        class_scores = np.empty((n_rows, n_classes), dtype=np.float64)
+    options = {
+        "filter_by": filter_by,
+        "frac_noise": frac_noise,
+        "min_examples_per_class": min_examples_per_class,
+    }
+    if filter_by in _LOW_FILTERS:
+        mask, per_class = _lowest_scored_rows(labels, pred_probs, options, return_per_class)
     else:
         _warn_small_classes(labels, min_examples_per_class)
-    for k in range(n_classes):
-        given = binary_labels(labels, k)
-        probs = binary_probs(pred_probs, k)
-        stats = compute_label_stats(given, probs)
-        if low_filter:
-            any_off_diagonal |= stats.reduce(stats.off_diagonal)
-            method = filter_by[len("low_") :]
-            class_scores[:, k] = label_quality_scores(given, probs, method=method, stats=stats)
-            if not return_per_class:
-                continue
-        with warnings.catch_warnings():  # small classes: warned once above, for all classes
-            warnings.filterwarnings("ignore", message=".*min_examples_per_class.*")
-            per_class[:, k] = find_label_issues(
-                given,
-                probs,
-                filter_by=filter_by,
-                frac_noise=frac_noise,
-                min_examples_per_class=min_examples_per_class,
-                stats=stats,
-            )
-    if low_filter:
-        mask = np.zeros(n_rows, dtype=bool)
-        scores = exponential_moving_average(class_scores, 0.8)
-        mask[select_smallest(scores, int(np.count_nonzero(any_off_diagonal)))] = True
-    else:
+        per_class = np.zeros(pred_probs.shape, dtype=bool)
+        for k in range(pred_probs.shape[1]):
+            given, probs = binary_labels(labels, k), binary_probs(pred_probs, k)
+            stats = compute_label_stats(given, probs)
+            per_class[:, k] = _class_issues(given, probs, stats, options)
         mask = per_class.any(axis=1)
     return (mask, per_class) if return_per_class else mask
+
+
+def _class_issues(
+    given: np.ndarray, probs: np.ndarray, stats: LabelStats, options: dict[str, Any]
+) -> np.ndarray:
+    """The single-label filter's mask of one class's binary problem (*options*: its options).
+
+    Its small-class warning is silenced: :func:`_warn_small_classes` warned once, for all classes.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*min_examples_per_class.*")
+        return find_label_issues(given, probs, stats=stats, **options)
+
+
+def _lowest_scored_rows(
+    labels: np.ndarray, pred_probs: np.ndarray, options: dict[str, Any], return_per_class: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``low_*`` filters' row mask, and the per-class masks (all False unless asked for).
+
+    The rows are the ``n`` with the lowest aggregated score (the filter's method per class,
+    exponential moving average with alpha 0.8), ``n`` the rows off-diagonal in some class.
+    """
+    n_rows, n_classes = pred_probs.shape
+    method = options["filter_by"][len("low_") :]
+    per_class = np.zeros((n_rows, n_classes), dtype=bool)
+    any_off_diagonal = np.zeros(n_rows, dtype=bool)
+    class_scores = np.empty((n_rows, n_classes), dtype=np.float64)
+    for k in range(n_classes):
+        given, probs = binary_labels(labels, k), binary_probs(pred_probs, k)
+        stats = compute_label_stats(given, probs)
+        any_off_diagonal |= stats.reduce(stats.off_diagonal)
+        class_scores[:, k] = label_quality_scores(given, probs, method=method, stats=stats)
+        if return_per_class:
+            per_class[:, k] = _class_issues(given, probs, stats, options)
+    mask = np.zeros(n_rows, dtype=bool)
+    scores = exponential_moving_average(class_scores, 0.8)
+    mask[select_smallest(scores, int(np.count_nonzero(any_off_diagonal)))] = True
+    return mask, per_class
 
 
 def order_multilabel_issues(mask: np.ndarray, scores: np.ndarray) -> np.ndarray:
