@@ -14,6 +14,8 @@ from labelaudit.cli.options import (
     FILTER_GUIDE,
     ClassesOption,
     DebugOption,
+    Engine,
+    EngineOption,
     FilterBy,
     FilterByOption,
     FracNoiseOption,
@@ -28,6 +30,7 @@ from labelaudit.cli.options import (
     ProbsOption,
     QuietOption,
     RankByOption,
+    SchedulerOption,
     ScoreMethod,
     TopOption,
     output_option,
@@ -75,19 +78,36 @@ def find_issues(
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Find the rows whose given label is probably wrong, most likely errors first.
 
     Example: labelaudit find-issues --labels y.parquet --probs p.npy -o issues.parquet
     """
+    from labelaudit.cli.engine import dask_sources
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.audit import find_issues as run_find_issues
     from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
     sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    on_dask = dask_sources(
+        engine,
+        scheduler,
+        labels,
+        probs,
+        label_column,
+        id_column,
+        classes=classes,
+        normalize=normalize,
+    )
+    if on_dask is not None:
+        from labelaudit.pipeline.dask_audit import find_issues as run_find_issues
+
+        sources = on_dask  # type: ignore[assignment]
     ci_outputs = CiOutputs(junit_xml, markdown)
-    ci_outputs.check(sources.paths(), [output])
+    ci_outputs.check([labels, *probs], [output])
     started = time.perf_counter()
     with running("Finding label issues…", quiet=quiet, json_output=json_output):
         document, checks = run_find_issues(

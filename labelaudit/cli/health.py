@@ -13,6 +13,8 @@ from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     ClassesOption,
     DebugOption,
+    Engine,
+    EngineOption,
     IdColumnOption,
     JsonOption,
     JunitXmlOption,
@@ -22,6 +24,7 @@ from labelaudit.cli.options import (
     NormalizeOption,
     ProbsOption,
     QuietOption,
+    SchedulerOption,
     output_option,
 )
 from labelaudit.cli.output import emit, raise_if_failed, running
@@ -69,19 +72,36 @@ def health(
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Report the dataset's label health: noise rate, per class, overlapping classes.
 
     Example: labelaudit health --labels y.parquet --probs p.npy --max-noise-rate 0.05
     """
+    from labelaudit.cli.engine import dask_sources
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.audit import health as run_health
     from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
     sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    on_dask = dask_sources(
+        engine,
+        scheduler,
+        labels,
+        probs,
+        label_column,
+        id_column,
+        classes=classes,
+        normalize=normalize,
+    )
+    if on_dask is not None:
+        from labelaudit.pipeline.dask_audit import health as run_health  # type: ignore[assignment]
+
+        sources = on_dask  # type: ignore[assignment]
     ci_outputs = CiOutputs(junit_xml, markdown)
-    ci_outputs.check(sources.paths(), [output])
+    ci_outputs.check([labels, *probs], [output])
     started = time.perf_counter()
     with running("Estimating label health…", quiet=quiet, json_output=json_output):
         result = run_health(

@@ -11,6 +11,8 @@ from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     ClassesOption,
     DebugOption,
+    Engine,
+    EngineOption,
     IdColumnOption,
     JsonOption,
     LabelColumnOption,
@@ -19,6 +21,7 @@ from labelaudit.cli.options import (
     NormalizeOption,
     ProbsOption,
     QuietOption,
+    SchedulerOption,
     ScoreMethod,
     TopOption,
     output_option,
@@ -51,15 +54,32 @@ def score(
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Score the quality of every label (1 = surely right, 0 = surely wrong).
 
     Example: labelaudit score --labels y.parquet --probs p.npy -o scores.parquet
     """
+    from labelaudit.cli.engine import dask_sources
     from labelaudit.pipeline.audit import AuditSources, score_labels
     from labelaudit.report import terminal
 
     sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    on_dask = dask_sources(
+        engine,
+        scheduler,
+        labels,
+        probs,
+        label_column,
+        id_column,
+        classes=classes,
+        normalize=normalize,
+    )
+    if on_dask is not None:
+        from labelaudit.pipeline.dask_audit import score_labels  # type: ignore[assignment]
+
+        sources = on_dask  # type: ignore[assignment]
     with running("Scoring labels…", quiet=quiet, json_output=json_output):
         document = score_labels(
             sources,
