@@ -260,6 +260,10 @@ def _columns(
     selection = slice(0, rows) if isinstance(rows, int) else rows
     columns = label_rows_columns(selection, is_label_issue=mask, **facts)
     columns["row"] = columns["row"] + offset
+    for name, values in columns.items():
+        if values.dtype == object and values.shape[0] == 0:
+            # No value tells an empty object column's type; class names and ids are strings.
+            columns[name] = np.array([], dtype=str)
     return columns
 
 

@@ -1,0 +1,87 @@
+"""``--engine dask`` from the command line: same JSON as the local engine, clear errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Invoke
+from tests.dask_datasets import scheduler, tie_heavy, write_dataset
+
+__all__ = ["scheduler"]  # the module-scoped cluster fixture
+
+pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("dask_cli")
+    write_dataset(folder, *tie_heavy(seed=11))
+    return folder
+
+
+def local_args(folder: Path) -> list[str]:
+    return ["--labels", str(folder / "labels.parquet"), "--probs", str(folder / "probs.parquet")]
+
+
+def dask_args(folder: Path, address: str) -> list[str]:
+    dataset = str(folder / "ds")
+    return ["--labels", dataset, "--probs", dataset, "--engine", "dask", "--scheduler", address]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["find-issues", "--filter-by", "both", "--top", "500"],
+        ["score", "--method", "normalized_margin", "--adjust-pred-probs", "--top", "500"],
+        ["health"],
+    ],
+)
+def test_json_equals_the_local_engine(folder, scheduler, invoke: Invoke, command) -> None:
+    common = [*command, "--id-column", "key", "--json"]
+    local = invoke(*common, *local_args(folder))
+    remote = invoke(*common, *dask_args(folder, scheduler))
+    assert local.exit_code == 0, local.output
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
+
+
+def test_glob_input_and_folder_output(folder, scheduler, invoke: Invoke, tmp_path) -> None:
+    dataset = str(folder / "ds" / "part*.parquet")
+    result = invoke(
+        "score", "--labels", dataset, "--probs", dataset, "--id-column", "key",
+        "--engine", "dask", "--scheduler", scheduler, "-o", tmp_path / "scores",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "scores").glob("part-*.parquet"))) == 10
+
+
+def test_missing_extra_names_the_install(folder, invoke: Invoke, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    dataset = str(folder / "ds")
+    result = invoke("health", "--labels", dataset, "--probs", dataset, "--engine", "dask")
+    assert result.exit_code == 2
+    expected = "Error: --engine dask needs the 'dask' extra: pip install 'labelaudit[dask]'"
+    assert expected in result.output
+
+
+def test_unreachable_scheduler_exits_2(folder, invoke: Invoke) -> None:
+    args = dask_args(folder, "tcp://127.0.0.1:9")
+    result = invoke("health", *args, "--id-column", "key")
+    assert result.exit_code == 2
+    assert "no Dask scheduler answered" in result.output
+
+
+def test_labels_and_probs_must_be_one_dataset(folder, scheduler, invoke: Invoke) -> None:
+    result = invoke("health", *local_args(folder), "--engine", "dask")
+    assert result.exit_code == 2
+    assert "pass the same folder or glob to --labels and --probs" in result.output
+
+
+def test_scheduler_needs_the_dask_engine(folder, invoke: Invoke) -> None:
+    result = invoke("health", *local_args(folder), "--scheduler", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2
+    assert "--scheduler: only used with --engine dask" in result.output
