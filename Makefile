@@ -22,6 +22,7 @@ run: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_bench.py
+	$(BIN)/python benchmarks/bench_dask.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check labelaudit tests benchmarks sample_data

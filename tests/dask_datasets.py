@@ -65,7 +65,11 @@ def scheduler() -> Iterator[str]:
 
     with (
         LocalCluster(
-            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+            processes=True,
+            n_workers=2,
+            threads_per_worker=1,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard": False},  # no HTTP server at all
         ) as cluster,
         Client(cluster) as client,
     ):
