@@ -44,10 +44,17 @@ class DaskSources:
         return dataset_specs(self.dataset, self.label_column, self.id_column)
 
 
-def _check_output(output: Path | None) -> None:
-    """A ``.parquet`` file, or a folder (no suffix) that does not exist yet."""
+def _check_output(output: Path | None, dataset: Path) -> None:
+    """A ``.parquet`` file, or a folder (no suffix) that does not exist yet, outside the
+    dataset's folder (where it would become a partition of the next run)."""
     if output is None:
         return
+    folder = dataset if dataset.is_dir() else dataset.parent
+    if output.resolve().parent == folder.resolve():
+        raise InputError(
+            f"-o/--output {output}: is inside the input dataset's folder {folder}; "
+            "write it elsewhere."
+        )
     if output.suffix and output.suffix != ".parquet":
         raise InputError(
             f"-o/--output {output}: with --engine dask, name a .parquet file or a new folder."
@@ -223,7 +230,7 @@ def find_issues(
     from labelaudit.core.ranking import order_label_issues
     from labelaudit.report import documents
 
-    _check_output(output)
+    _check_output(output, sources.dataset)
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
         stats = merged_stats(client, specs)
@@ -289,7 +296,7 @@ def score_labels(
         raise InputError(
             "--adjust-pred-probs cannot be combined with --method confidence_weighted_entropy."
         )
-    _check_output(output)
+    _check_output(output, sources.dataset)
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
         thresholds, offsets = None, None

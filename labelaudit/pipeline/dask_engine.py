@@ -47,7 +47,14 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
         raise InputError(INSTALL_HINT) from None
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            # Results come straight from the workers, not through the scheduler (which would
+            # then hold a copy of every gathered N-vector).
+            client = Client(
+                scheduler,
+                timeout=CONNECT_TIMEOUT,
+                set_as_default=False,
+                direct_to_workers=True,
+            )
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(
                 f"--scheduler {scheduler}: no Dask scheduler answered within "
@@ -66,7 +73,7 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
             dashboard_address=None,
             scheduler_kwargs={"dashboard": False},
         ) as cluster,
-        Client(cluster, set_as_default=False) as client,
+        Client(cluster, set_as_default=False, direct_to_workers=True) as client,
     ):
         yield client
 
@@ -171,7 +178,7 @@ def merged_stats(client: Any, specs: list[PartitionSpec]) -> MergedStats:
         raise InputError(f"{specs[0].path.parent}: the dataset has no rows.")
     labels = np.concatenate([r[0] for r in results])
     self_confidence = np.concatenate([r[1] for r in results])
-    classes = results[0][2]
+    classes = next(r[2] for r in results if r[0].shape[0])  # an empty partition's may differ
     del results
     n_classes = len(specs[0].prob_columns)
     thresholds = per_class_thresholds(labels, self_confidence, n_classes)
