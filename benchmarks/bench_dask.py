@@ -85,14 +85,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=50_000_000)
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--partitions", type=int, default=50)
+    parser.add_argument("--dataset", type=Path, help="reuse this dataset folder (kept afterwards)")
     args = parser.parse_args(argv)
     from distributed import Client, LocalCluster
 
     work = Path(tempfile.mkdtemp(prefix="dask-bench-", dir=HERE))
     try:
         started = time.perf_counter()
-        generate(work / "ds", args.rows, args.classes, args.partitions)
-        input_mb = sum(p.stat().st_size for p in (work / "ds").iterdir()) / 2**20
+        dataset = args.dataset or work / "ds"
+        if args.dataset is None:
+            generate(dataset, args.rows, args.classes, args.partitions)
+        input_mb = sum(p.stat().st_size for p in dataset.iterdir()) / 2**20
         table_mb = args.rows * args.classes * 4 / 2**20
         print(f"generated {args.rows:,} x {args.classes} in {args.partitions} partitions "
               f"({input_mb:,.0f} MiB Parquet, {table_mb:,.0f} MiB as float32) "
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
             Client(cluster) as client,
         ):
             idle = client.run(worker_peak_mb)
-            seconds, driver_mb, stdout = run(work / "ds", work / "out", cluster.scheduler_address)
+            seconds, driver_mb, stdout = run(dataset, work / "out", cluster.scheduler_address)
             peaks = client.run(worker_peak_mb)
         document = json.loads(stdout)
         print(f"{document['n_label_issues']:,} label issues in {document['n_examples']:,} rows")

@@ -10,8 +10,6 @@ from labelaudit.errors import InputError
 if TYPE_CHECKING:
     from labelaudit.pipeline.dask_audit import DaskSources
 
-INSTALL_HINT = "--engine dask needs the 'dask' extra: pip install 'labelaudit[dask]'"
-
 
 def dask_sources(
     engine: str,
@@ -35,6 +33,8 @@ def dask_sources(
         if scheduler is not None:
             raise InputError("--scheduler: only used with --engine dask.")
         return None
+    from labelaudit.pipeline.dask_engine import INSTALL_HINT
+
     try:
         import distributed  # noqa: F401
     except ImportError:

@@ -33,6 +33,7 @@ __all__ = [
     "cell_margins",
     "flag_by_noise_rate",
     "joint_partial",
+    "merge_candidates",
     "merge_cell_candidates",
     "noise_rate_cells",
     "self_confidence",
@@ -139,6 +140,22 @@ def cell_candidates(
             margins = np.partition(margins, margins.size - keep)[margins.size - keep :]
         candidates[(k, j)] = margins
     return candidates
+
+
+def merge_candidates(
+    merged: dict[Cell, np.ndarray], new: dict[Cell, np.ndarray], cells: dict[Cell, int]
+) -> dict[Cell, np.ndarray]:
+    """Fold one partition's candidates into *merged*, keeping each cell's ``count + 1``
+    largest: the top ``count + 1`` of a union is that of the tops, so the fold is exact in any
+    order and holds at most ``2 (count + 1)`` values per cell at a time."""
+    for cell, values in new.items():
+        if cell in merged:
+            values = np.concatenate((merged[cell], values))
+        keep = cells[cell] + 1
+        if values.size > keep:
+            values = np.partition(values, values.size - keep)[values.size - keep :]
+        merged[cell] = values
+    return merged
 
 
 @dataclass(frozen=True)

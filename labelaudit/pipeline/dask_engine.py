@@ -166,24 +166,59 @@ class MergedStats:
     classes: list[Any]
 
 
+def stream(client: Any, futures: list[Any]) -> Iterator[tuple[int, Any]]:
+    """``(partition index, result)`` as tasks finish; each result is dropped from its worker
+    once fetched, so neither side holds every partition's result at once."""
+    from distributed import as_completed
+
+    index = {future.key: position for position, future in enumerate(futures)}
+    for future in as_completed(futures):
+        result = future.result()
+        position = index[future.key]
+        future.release()
+        yield position, result
+
+
+def _gather_self_confidence(
+    client: Any, specs: list[PartitionSpec]
+) -> tuple[np.ndarray, np.ndarray, list[int], list[Any]]:
+    """Pass 1: labels and self-confidence of every row, written in place in global row order."""
+    from labelaudit.pipeline.dask_tasks import row_count_task, self_confidence_task
+
+    rows = client.gather(client.map(row_count_task, specs, pure=False))
+    if sum(rows) == 0:
+        raise InputError(f"{specs[0].path.parent}: the dataset has no rows.")
+    starts = np.concatenate(([0], np.cumsum(rows)))
+    labels = self_confidence = None
+    classes: list[Any] | None = None
+    for p, (part_labels, part_scores, part_classes) in stream(
+        client, client.map(self_confidence_task, specs, pure=False)
+    ):
+        if labels is None or self_confidence is None:
+            labels = np.empty(starts[-1], dtype=part_labels.dtype)
+            self_confidence = np.empty(starts[-1], dtype=part_scores.dtype)
+        if part_labels.shape[0] != rows[p]:
+            raise InputError(f"{specs[p].path}: changed while it was read.")
+        labels[starts[p] : starts[p + 1]] = part_labels
+        self_confidence[starts[p] : starts[p + 1]] = part_scores
+        if part_labels.shape[0] and classes is None:
+            classes = part_classes  # an empty partition's may differ
+    assert labels is not None and self_confidence is not None and classes is not None
+    return labels, self_confidence, rows, classes
+
+
 def merged_stats(client: Any, specs: list[PartitionSpec]) -> MergedStats:
     """Passes 1 and 2: thresholds from the gathered self-confidence (the local engine's own
     :func:`per_class_thresholds`), then the confident joint as a sum of partition counts."""
     from labelaudit.core.counting import calibrate_confident_joint, per_class_thresholds
-    from labelaudit.pipeline.dask_tasks import joint_task, self_confidence_task
+    from labelaudit.pipeline.dask_tasks import joint_task
 
-    results = client.gather(client.map(self_confidence_task, specs, pure=False))
-    rows = [r[0].shape[0] for r in results]
-    if sum(rows) == 0:
-        raise InputError(f"{specs[0].path.parent}: the dataset has no rows.")
-    labels = np.concatenate([r[0] for r in results])
-    self_confidence = np.concatenate([r[1] for r in results])
-    classes = next(r[2] for r in results if r[0].shape[0])  # an empty partition's may differ
-    del results
+    labels, self_confidence, rows, classes = _gather_self_confidence(client, specs)
     n_classes = len(specs[0].prob_columns)
     thresholds = per_class_thresholds(labels, self_confidence, n_classes)
     joint = partials.JointPartial(np.zeros((n_classes, n_classes), dtype=np.int64))
-    for partial in client.gather(client.map(joint_task, specs, thresholds=thresholds, pure=False)):
+    futures = client.map(joint_task, specs, thresholds=thresholds, pure=False)
+    for _, partial in stream(client, futures):
         joint = joint.merge(partial)
     confident_joint = joint.joint_counts
     diagonal = np.diag_indices(n_classes)
