@@ -71,7 +71,7 @@ def scheduler() -> Iterator[str]:
             dashboard_address=None,
             scheduler_kwargs={"dashboard": False},  # no HTTP server at all
         ) as cluster,
-        Client(cluster) as client,
+        Client(cluster, set_as_default=False) as client,  # the engine must not need one
     ):
         client.wait_for_workers(2)
         yield cluster.scheduler_address

@@ -172,7 +172,7 @@ def stream(client: Any, futures: list[Any]) -> Iterator[tuple[int, Any]]:
     from distributed import as_completed
 
     index = {future.key: position for position, future in enumerate(futures)}
-    for future in as_completed(futures):
+    for future in as_completed(futures, loop=client.loop):
         result = future.result()
         position = index[future.key]
         future.release()
