@@ -208,8 +208,8 @@ def flag_by_noise_rate(
 ) -> np.ndarray:
     """prune-by-noise-rate flags of one partition (before the reduce step).
 
-    *tied* holds, per tied cell, this partition's slice of :func:`tied_cell_selection` (a mask
-    over its rows labelled k, in row order).
+    *tied* holds, per tied cell, this partition's share of :func:`tied_cell_selection`: a mask
+    over its rows labelled k (in row order), or the positions of the selected ones among them.
     """
     mask = np.zeros(labels.shape[0], dtype=bool)
     for (k, j), cut in cuts.items():

@@ -288,7 +288,9 @@ def tied_selections(
             )
             bounds = np.cumsum([0] + [int(c[cell[0]]) for c in per_part])
             for p in range(len(specs)):
-                picks[p][cell] = selected[bounds[p] : bounds[p + 1]]
+                # Positions, not a mask: a mask slice is a view that keeps N_k bools alive per
+                # cell, and a position list is as long as the cell's count at most.
+                picks[p][cell] = np.flatnonzero(selected[bounds[p] : bounds[p + 1]])
         del margins
     return picks
 
