@@ -10,6 +10,10 @@ and writes it to ``benchmarks/RESULTS.md``.
     .venv/bin/python benchmarks/run_bench.py                 # the full benchmark (several minutes)
     .venv/bin/python benchmarks/run_bench.py --quick         # sizes / 100, a smoke test
     .venv/bin/python benchmarks/run_bench.py --sizes 1Mx100 --rounds 5 --no-write
+    .venv/bin/python benchmarks/run_bench.py --sizes parquet10Mx10,npy100Mx10,dataset100Mx10
+
+Sizes with a mode prefix (``parquet``, ``npy``, ``dataset``) are issue 10's source benchmarks,
+opt-in: see ``benchmarks/bench_sources.py``. Inputs of 100M rows run one round each.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_sources  # a sibling module (benchmarks/ is not a package)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -319,6 +326,7 @@ class Row:
     same: str = "not checked"
     same_ok: bool = False
     failure: str = ""
+    rss_limit_mib: float | None = None  # an absolute limit, for rows without a baseline
 
 
 def _median(runs: list[Run], attr: str) -> float | None:
@@ -334,6 +342,14 @@ def bench_command(command: str, data: Dataset, rounds: int, row: Row) -> None:
         ("labelaudit", labelaudit_argv(command, data, ours_out), ours_out, row.ours),
         ("cleanlab", cleanlab_argv(command, data, theirs_out), theirs_out, row.theirs),
     ]
+    if alternate(tools, rounds, row, f"{data.name} {command}"):
+        row.same_ok, row.same = COMPARE[command](ours_out, theirs_out)
+
+
+def alternate(
+    tools: list[tuple[str, list[str], Path, list[Run]]], rounds: int, row: Row, label: str
+) -> bool:
+    """Run the tools in alternating order for ``rounds`` rounds; False after a failure."""
     for round_no in range(rounds):
         order = tools if round_no % 2 == 0 else tools[::-1]
         for tool, argv, out, runs in order:
@@ -341,14 +357,54 @@ def bench_command(command: str, data: Dataset, rounds: int, row: Row) -> None:
             run = measure(argv)
             if run.returncode != 0 or not out.exists():
                 row.failure = f"{tool} exited {run.returncode}: {run.stderr.strip()[-500:]}"
-                log(f"[{data.name} {command}] {tool} FAILED ({run.returncode})\n{run.stderr}")
-                return
+                log(f"[{label}] {tool} FAILED ({run.returncode})\n{run.stderr}")
+                return False
             runs.append(run)
             log(
-                f"[{data.name} {command} round {round_no + 1}/{rounds}] {tool:<10} "
+                f"[{label} round {round_no + 1}/{rounds}] {tool:<10} "
                 f"{run.seconds:7.2f} s {run.rss_mib:8.0f} MiB"
             )
-    row.same_ok, row.same = COMPARE[command](ours_out, theirs_out)
+    return True
+
+
+def bench_source_mode(mode: str, data: Dataset, rounds: int) -> Row:
+    """One of issue 10's source benchmarks (see bench_sources.py) at the size of *data*."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    folder = data.labels.parent
+    labels, probs = data.labels, data.probs
+    if mode == "parquet":
+        tables = bench_sources.write_parquet_inputs(data.labels, data.probs, folder)
+        labels, probs = tables.labels, tables.probs
+    elif mode == "dataset":
+        labels = probs = bench_sources.write_dataset(data.labels, data.probs, folder)
+    warm_read([p for p in (labels, probs) if p.is_file()])
+    row = Row(f"{mode} {data.name}", "find-issues", None, None)
+    row.time_target = bench_sources.TIME_TARGETS.get(mode)
+    row.rss_target = bench_sources.RSS_TARGETS.get(mode)
+    ours_out = OUT_DIR / f"{mode}-{data.name}-find-issues-labelaudit.parquet"
+    tools = [
+        (
+            "labelaudit",
+            bench_sources.labelaudit_argv(LABELAUDIT, mode, labels, probs, ours_out),
+            ours_out,
+            row.ours,
+        )
+    ]
+    baseline = bench_sources.baseline_mode(mode)
+    theirs_out = OUT_DIR / f"{mode}-{data.name}-find-issues-cleanlab.parquet"
+    if baseline is not None:
+        argv = [sys.executable, str(BASELINE), baseline, str(labels), str(probs), str(theirs_out)]
+        tools.append(("cleanlab", argv, theirs_out, row.theirs))
+    else:
+        row.rss_limit_mib = bench_sources.DATASET_RSS_LIMIT_MIB
+        theirs_out = OUT_DIR / f"npy-{data.name}-find-issues-labelaudit.parquet"
+    if not alternate(tools, rounds, row, f"{mode} {data.name}"):
+        return row
+    if theirs_out.exists():
+        row.same_ok, row.same = compare_issues(ours_out, theirs_out)
+        if baseline is None:
+            row.same = f"vs labelaudit on .npy: {row.same}"
+    return row
 
 
 def bench_small(rounds: int, seed: int) -> tuple[list[Run], list[Run], list[Run]]:
@@ -402,6 +458,14 @@ def render_table(
     for row in rows:
         t_ours, t_theirs = _median(row.ours, "seconds"), _median(row.theirs, "seconds")
         m_ours, m_theirs = _median(row.ours, "rss_mib"), _median(row.theirs, "rss_mib")
+        if row.rss_limit_mib is not None and not row.failure and m_ours is not None:
+            met = f"RSS {'yes' if m_ours <= row.rss_limit_mib else 'NO'}"
+            lines.append(
+                f"| {row.size} | {row.command} | {_fmt(t_ours, '.2f')} | — | — | — "
+                f"| {_fmt(m_ours, '.0f')} | — | — | < {row.rss_limit_mib:.0f} MiB | {met} "
+                f"| {row.same} |"
+            )
+            continue
         complete = not row.failure and t_ours is not None and t_theirs is not None
         t_ratio = t_ours / t_theirs if complete and t_ours and t_theirs else None
         m_ratio = m_ours / m_theirs if complete and m_ours and m_theirs else None
@@ -527,12 +591,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rows: list[Row] = []
     for spec in args.sizes.split(","):
-        n, k = parse_size(spec)
+        mode, size_text = bench_sources.split_mode(spec)
+        n, k = parse_size(size_text)
         name = size_name(n, k)
         if args.quick:
             n //= 100
-        log(f"[{size_name(n, k)}] preparing inputs…")
+        log(f"[{mode}{size_name(n, k)}] preparing inputs…")
         data = generate_inputs(n, k, seed=args.seed)
+        if mode:
+            rounds = 1 if n >= 100_000_000 else args.rounds
+            rows.append(bench_source_mode(mode, data, rounds))
+            continue
         warm_read([data.labels, data.probs])
         commands = ["find-issues"] + (["score", "health"] if name == "10Mx10" else [])
         for command in commands:

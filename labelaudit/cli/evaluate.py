@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -76,12 +75,18 @@ DropColumns = Annotated[
 ]
 
 
-@contextlib.contextmanager
-def _working(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A fit progress bar on stderr (unless *quiet*), and the run's warnings printed after it.
+def _run(
+    evaluate: Callable[..., dict[str, Any]],
+    render: Callable[[Any, dict[str, Any]], None],
+    *,
+    json_output: bool,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Run *evaluate* with *options* and a fit progress bar, then emit its document.
 
-    The bar takes the place of running()'s spinner (two live displays cannot share stderr), so
-    running() is asked for its warnings only.
+    The bar (on stderr unless *quiet*) takes the place of running()'s spinner (two live
+    displays cannot share stderr), so running() is asked for the run's warnings only.
     """
     from labelaudit.report import evaluate_view
 
@@ -89,7 +94,34 @@ def _working(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
         evaluate_view.fit_progress(enabled=not quiet) as on_progress,
         running("", quiet=quiet, json_output=True),
     ):
-        yield on_progress
+        document = evaluate(**options, on_progress=on_progress)
+    emit(
+        document,
+        lambda console: render(console, document),
+        json_output=json_output,
+        quiet=quiet,
+    )
+
+
+def _shared_options(
+    label_column: str,
+    model_params: str | None,
+    sparsity: float,
+    seed: int,
+    folds: int,
+    text_column: list[str] | None,
+    drop_column: list[str] | None,
+) -> dict[str, Any]:
+    """The keyword arguments both commands pass alike (repeatable options as tuples)."""
+    return {
+        "label_column": label_column,
+        "model_params": model_params,
+        "sparsity": sparsity,
+        "seed": seed,
+        "folds": folds,
+        "text_columns": text_column or (),
+        "drop_columns": drop_column or (),
+    }
 
 
 @evaluate_app.command("noise")
@@ -133,26 +165,18 @@ def noise(
     from labelaudit.pipeline.evaluate import evaluate_noise
     from labelaudit.report import evaluate_view
 
-    with _working(quiet) as on_progress:
-        document = evaluate_noise(
-            features,
-            label_column=label_column,
-            models=model or ["logistic_regression"],
-            model_params=model_params,
-            noise_rate=noise_rate,
-            sparsity=sparsity,
-            seed=seed,
-            folds=folds,
-            repeats=repeats,
-            text_columns=text_column or (),
-            drop_columns=drop_column or (),
-            on_progress=on_progress,
-        )
-    emit(
-        document,
-        lambda console: evaluate_view.render_noise(console, document),
+    _run(
+        evaluate_noise,
+        evaluate_view.render_noise,
         json_output=json_output,
         quiet=quiet,
+        features=features,
+        models=model or ["logistic_regression"],
+        noise_rate=noise_rate,
+        repeats=repeats,
+        **_shared_options(
+            label_column, model_params, sparsity, seed, folds, text_column, drop_column
+        ),
     )
 
 
@@ -201,25 +225,17 @@ def clean(
     from labelaudit.pipeline.evaluate import evaluate_clean
     from labelaudit.report import evaluate_view
 
-    with _working(quiet) as on_progress:
-        document = evaluate_clean(
-            features,
-            test,
-            label_column=label_column,
-            model=model,
-            model_params=model_params,
-            seed=seed,
-            folds=folds,
-            filter_by=filter_by.value,
-            inject_noise_rate=inject_noise,
-            sparsity=sparsity,
-            text_columns=text_column or (),
-            drop_columns=drop_column or (),
-            on_progress=on_progress,
-        )
-    emit(
-        document,
-        lambda console: evaluate_view.render_clean(console, document),
+    _run(
+        evaluate_clean,
+        evaluate_view.render_clean,
         json_output=json_output,
         quiet=quiet,
+        features=features,
+        test=test,
+        model=model,
+        filter_by=filter_by.value,
+        inject_noise_rate=inject_noise,
+        **_shared_options(
+            label_column, model_params, sparsity, seed, folds, text_column, drop_column
+        ),
     )

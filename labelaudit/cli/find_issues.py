@@ -9,10 +9,14 @@ from typing import Annotated
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     FILTER_GUIDE,
+    AggregatorOption,
+    AlphaOption,
     ClassesOption,
+    CsvSafeOption,
     DebugOption,
     Engine,
     EngineOption,
@@ -23,15 +27,19 @@ from labelaudit.cli.options import (
     JsonOption,
     JunitXmlOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     LabelsOption,
     MarkdownOption,
     MinExamplesOption,
+    MultiLabelOption,
     NormalizeOption,
+    ProbColumnsOption,
     ProbsOption,
     QuietOption,
     RankByOption,
     SchedulerOption,
     ScoreMethod,
+    TemperatureOption,
     TopOption,
     output_option,
 )
@@ -41,11 +49,12 @@ from labelaudit.cli.output import emit, raise_if_failed, running
 @app.command("find-issues", epilog=FILTER_GUIDE)
 def find_issues(
     labels: LabelsOption,
-    probs: ProbsOption,
+    probs: ProbsOption = None,  # type: ignore[assignment]
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
     normalize: NormalizeOption = False,
+    prob_columns: ProbColumnsOption = None,
     filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
     rank_by: RankByOption = ScoreMethod.self_confidence,
     frac_noise: FracNoiseOption = 1.0,
@@ -75,6 +84,12 @@ def find_issues(
     ] = None,
     junit_xml: JunitXmlOption = None,
     markdown: MarkdownOption = None,
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
+    aggregator: AggregatorOption = None,
+    alpha: AlphaOption = None,
+    temperature: TemperatureOption = None,
+    csv_safe: CsvSafeOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -85,32 +100,25 @@ def find_issues(
 
     Example: labelaudit find-issues --labels y.parquet --probs p.npy -o issues.parquet
     """
-    from labelaudit.cli.engine import dask_sources
+    from labelaudit.cli.engine import engine_pipeline
     from labelaudit.pipeline.audit import AuditSources
-    from labelaudit.pipeline.audit import find_issues as run_find_issues
+
+    pipeline, sources = engine_pipeline(
+        engine,
+        scheduler,
+        AuditSources(labels, probs or [], label_column, id_column, classes, normalize, prob_columns),
+        multi_label=multi_label,
+    )
+    if multilabel.run("find-issues", locals()):
+        return
     from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
-    on_dask = dask_sources(
-        engine,
-        scheduler,
-        labels,
-        probs,
-        label_column,
-        id_column,
-        classes=classes,
-        normalize=normalize,
-    )
-    if on_dask is not None:
-        from labelaudit.pipeline.dask_audit import find_issues as run_find_issues
-
-        sources = on_dask  # type: ignore[assignment]
     ci_outputs = CiOutputs(junit_xml, markdown)
-    ci_outputs.check([labels, *probs], [output])
+    ci_outputs.check(sources.paths(), [output])
     started = time.perf_counter()
     with running("Finding label issues…", quiet=quiet, json_output=json_output):
-        document, checks = run_find_issues(
+        document, checks = pipeline.find_issues(
             sources,
             filter_by=filter_by.value,
             rank_by=rank_by.value,
@@ -120,6 +128,7 @@ def find_issues(
             all_rows=all_rows,
             top=top,
             fail_above=fail_above,
+            csv_safe=csv_safe,
         )
     ci_outputs.write(
         "find-issues", document, checks, argv=sys.argv, seconds=time.perf_counter() - started

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
     ClassesOption,
@@ -19,9 +20,12 @@ from labelaudit.cli.options import (
     JsonOption,
     JunitXmlOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     LabelsOption,
     MarkdownOption,
+    MultiLabelOption,
     NormalizeOption,
+    ProbColumnsOption,
     ProbsOption,
     QuietOption,
     SchedulerOption,
@@ -33,11 +37,12 @@ from labelaudit.cli.output import emit, raise_if_failed, running
 @app.command("health")
 def health(
     labels: LabelsOption,
-    probs: ProbsOption,
+    probs: ProbsOption = None,  # type: ignore[assignment]
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
     normalize: NormalizeOption = False,
+    prob_columns: ProbColumnsOption = None,
     max_noise_rate: Annotated[
         float | None,
         typer.Option(
@@ -65,10 +70,46 @@ def health(
         Path | None, output_option("Also write the JSON report to this .json file.")
     ] = None,
     top: Annotated[
-        int, typer.Option("--top", metavar="N", min=0, help="Overlapping class pairs shown.")
+        int,
+        typer.Option(
+            "--top",
+            metavar="N",
+            min=0,
+            help="Overlapping class pairs and confusions listed (JSON too).",
+        ),
     ] = 10,
+    all_pairs: Annotated[
+        bool,
+        typer.Option(
+            "--all-pairs",
+            help="List every class pair in the JSON and include the noise matrix whatever the "
+            "number of classes (both grow as K^2; by default pairs are the --top ones and the "
+            "matrix is included up to 100 classes).",
+        ),
+    ] = False,
+    class_order: Annotated[
+        str | None,
+        typer.Option(
+            "--class-order",
+            metavar="NAMES",
+            help="Comma-separated class names, each once: the order of the noise matrix and "
+            "the per-class table (e.g. for ordinal classes).",
+            show_default=False,
+        ),
+    ] = None,
+    flagged_count: Annotated[
+        bool | None,
+        typer.Option(
+            "--flagged-count/--no-flagged-count",
+            help="Also count the rows find-issues would flag (a second, full pass over the "
+            "probabilities). Default: only for inputs of at most 20,000,000 probabilities.",
+            show_default=False,
+        ),
+    ] = None,
     junit_xml: JunitXmlOption = None,
     markdown: MarkdownOption = None,
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -79,36 +120,33 @@ def health(
 
     Example: labelaudit health --labels y.parquet --probs p.npy --max-noise-rate 0.05
     """
-    from labelaudit.cli.engine import dask_sources
+    from labelaudit.cli.engine import engine_pipeline
     from labelaudit.pipeline.audit import AuditSources
-    from labelaudit.pipeline.audit import health as run_health
+
+    pipeline, sources = engine_pipeline(
+        engine,
+        scheduler,
+        AuditSources(labels, probs or [], label_column, id_column, classes, normalize, prob_columns),
+        multi_label=multi_label,
+    )
+    if multilabel.run("health", locals()):
+        return
     from labelaudit.pipeline.ci import CiOutputs
     from labelaudit.report import terminal
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
-    on_dask = dask_sources(
-        engine,
-        scheduler,
-        labels,
-        probs,
-        label_column,
-        id_column,
-        classes=classes,
-        normalize=normalize,
-    )
-    if on_dask is not None:
-        from labelaudit.pipeline.dask_audit import health as run_health  # type: ignore[assignment]
-
-        sources = on_dask  # type: ignore[assignment]
     ci_outputs = CiOutputs(junit_xml, markdown)
-    ci_outputs.check([labels, *probs], [output])
+    ci_outputs.check(sources.paths(), [output])
     started = time.perf_counter()
     with running("Estimating label health…", quiet=quiet, json_output=json_output):
-        result = run_health(
+        result = pipeline.health(
             sources,
             output=output,
             max_noise_rate=max_noise_rate,
             max_class_noise_rate=max_class_noise_rate,
+            top=top,
+            all_pairs=all_pairs,
+            class_order=None if class_order is None else class_order.split(","),
+            flagged_count=flagged_count,
         )
     ci_outputs.write(
         "health",
@@ -119,7 +157,15 @@ def health(
     )
     emit(
         result.document,
-        lambda console: terminal.render_health(console, result.report, result.classes, top=top),
+        lambda console: terminal.render_health(
+            console,
+            result.report,
+            result.classes,
+            top=top,
+            counts=result.document["counts"],
+            order=result.order,
+            all_pairs=all_pairs,
+        ),
         json_output=json_output,
         quiet=quiet,
     )

@@ -73,7 +73,9 @@ LabelsOption = Annotated[
     typer.Option(
         "--labels",
         metavar="PATH",
-        help="The given labels: a .parquet or .csv table (column --label-column) or a .npy array.",
+        help="The given labels: a .parquet/.csv/.tsv(.gz)/.arrow table (column --label-column), "
+        "a folder or quoted glob of Parquet files, a .npy array, or - for stdin (CSV or Arrow "
+        "stream).",
         show_default=False,
     ),
 ]
@@ -83,7 +85,8 @@ ProbsOption = Annotated[
         "--probs",
         metavar="PATH",
         help="Out-of-sample predicted probabilities (from predict, or any model's): an (N, K) "
-        ".npy or a .parquet/.csv table with one column per class. Repeat for an ensemble.",
+        ".npy, or a table source (as --labels) with one numeric column per class; the labels' "
+        "own source for the same table. Repeat for an ensemble.",
         show_default=False,
     ),
 ]
@@ -286,6 +289,103 @@ SchedulerOption = Annotated[
         metavar="ADDRESS",
         help="With --engine dask: a running Dask scheduler, e.g. tcp://127.0.0.1:8786 (default: "
         "a local cluster with one worker process per core).",
+        show_default=False,
+    ),
+]
+
+
+# --- multi-label (DESIGN.md section 3.5) ------------------------------------------------------
+
+
+class Aggregator(StrEnum):
+    """``--aggregator`` choices (labelaudit.core.multilabel.AGGREGATORS)."""
+
+    exponential_moving_average = "exponential_moving_average"
+    softmin = "softmin"
+
+
+def _check_positive(value: float | None) -> float | None:
+    """Option callback for ``--temperature``: a finite number above 0."""
+    if value is not None and not 0 < value < float("inf"):
+        raise typer.BadParameter(f"{value:g} is not above 0.", param_hint="'--temperature'")
+    return value
+
+
+MultiLabelOption = Annotated[
+    bool,
+    typer.Option(
+        "--multi-label",
+        help="Each row has a set of labels (none, one or more classes): a list column, text "
+        "joined by --label-separator, or an (N, K) 0/1 .npy; probabilities are per class.",
+    ),
+]
+LabelSeparatorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--label-separator",
+        metavar="TEXT",
+        help="With --multi-label: what joins class names in a text label column and in CSV "
+        "outputs (default ',').",
+        show_default=False,
+    ),
+]
+AggregatorOption = Annotated[
+    Aggregator | None,
+    typer.Option(
+        "--aggregator",
+        metavar="NAME",
+        help="With --multi-label: how a row's per-class label qualities become one "
+        "(default exponential_moving_average).",
+        show_default=False,
+    ),
+]
+AlphaOption = Annotated[
+    float | None,
+    typer.Option(
+        "--alpha",
+        metavar="FRACTION",
+        callback=lambda value: _check_fraction(value, "--alpha"),
+        help="With --aggregator exponential_moving_average: weight of each lower class score, "
+        "in [0, 1] (default 0.8).",
+        show_default=False,
+    ),
+]
+TemperatureOption = Annotated[
+    float | None,
+    typer.Option(
+        "--temperature",
+        metavar="NUMBER",
+        callback=_check_positive,
+        help="With --aggregator softmin: temperature above 0 (default 0.1).",
+        show_default=False,
+    ),
+]
+
+
+def refuse_without_multilabel(multi_label: bool, **given: object) -> None:
+    """Raise a usage error when a multi-label-only option was given without --multi-label."""
+    used = [f"--{name.replace('_', '-')}" for name, value in given.items() if value is not None]
+    if used and not multi_label:
+        raise typer.BadParameter(
+            f"{', '.join(used)} only apply with --multi-label.", param_hint="'--multi-label'"
+        )
+
+
+CsvSafeOption = Annotated[
+    bool,
+    typer.Option(
+        "--csv-safe",
+        help="In a .csv -o, prefix text cells starting with = + - @ (or tab, CR) with ' so that "
+        "spreadsheets do not run them as formulas (off: cells are written as the data has them).",
+    ),
+]
+ProbColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--prob-columns",
+        metavar="GLOB",
+        help="Probability columns, e.g. 'prob_*' (the class is what * matched); without --probs "
+        "they are read from the labels table. Default: every numeric column but label and id.",
         show_default=False,
     ),
 ]

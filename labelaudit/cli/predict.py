@@ -6,8 +6,14 @@ from pathlib import Path
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.options import DebugOption, QuietOption
+from labelaudit.cli.options import (
+    DebugOption,
+    LabelSeparatorOption,
+    MultiLabelOption,
+    QuietOption,
+)
 
 
 @app.command()
@@ -57,10 +63,18 @@ def predict(
         "without it.",
     ),
     seed: int = typer.Option(
-        0, "--seed", metavar="N", help="Seed for the fold shuffle and the model."
+        0,
+        "--seed",
+        metavar="N",
+        min=0,
+        max=2**32 - 1,
+        help="Seed for the fold shuffle and the model, in [0, 2^32 - 1].",
     ),
     n_jobs: int = typer.Option(
-        1, "--n-jobs", metavar="N", help="Folds fitted in parallel (-1: all CPUs)."
+        1,
+        "--n-jobs",
+        metavar="N",
+        help="Folds fitted in parallel (-1: all CPUs); at most the folds and the CPUs.",
     ),
     id_column: str | None = typer.Option(
         None,
@@ -80,6 +94,8 @@ def predict(
         metavar="COLUMN",
         help="A column to leave out of the features (repeatable).",
     ),
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -87,9 +103,16 @@ def predict(
 
     Example: labelaudit predict data.csv --label-column label -o probs.parquet
     """
-    from labelaudit.pipeline.predict import predict_probabilities
+    if multilabel.run("predict", locals()):
+        return
+    from labelaudit.pipeline.predict import effective_n_jobs, predict_probabilities
     from labelaudit.report import terminal
 
+    n_jobs, capped = effective_n_jobs(n_jobs, folds)
+    if capped is not None and not quiet:
+        terminal.stderr_console().print(
+            f"Note: {capped}", markup=False, highlight=False, soft_wrap=True
+        )
     with terminal.fold_progress(folds, enabled=not quiet) as on_fold:
         document = predict_probabilities(
             features,

@@ -7,22 +7,30 @@ from typing import Annotated
 
 import typer
 
+from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
 from labelaudit.cli.options import (
+    AggregatorOption,
+    AlphaOption,
     ClassesOption,
+    CsvSafeOption,
     DebugOption,
     Engine,
     EngineOption,
     IdColumnOption,
     JsonOption,
     LabelColumnOption,
+    LabelSeparatorOption,
     LabelsOption,
     MethodOption,
+    MultiLabelOption,
     NormalizeOption,
+    ProbColumnsOption,
     ProbsOption,
     QuietOption,
     SchedulerOption,
     ScoreMethod,
+    TemperatureOption,
     TopOption,
     output_option,
 )
@@ -32,11 +40,12 @@ from labelaudit.cli.output import emit, running
 @app.command("score")
 def score(
     labels: LabelsOption,
-    probs: ProbsOption,
+    probs: ProbsOption = None,  # type: ignore[assignment]
     label_column: LabelColumnOption = None,
     id_column: IdColumnOption = None,
     classes: ClassesOption = None,
     normalize: NormalizeOption = False,
+    prob_columns: ProbColumnsOption = None,
     method: MethodOption = ScoreMethod.self_confidence,
     adjust_pred_probs: Annotated[
         bool,
@@ -51,6 +60,12 @@ def score(
         output_option("Write every row's label quality, in input order (.parquet or .csv)."),
     ] = None,
     top: TopOption = 10,
+    multi_label: MultiLabelOption = False,
+    label_separator: LabelSeparatorOption = None,
+    aggregator: AggregatorOption = None,
+    alpha: AlphaOption = None,
+    temperature: TemperatureOption = None,
+    csv_safe: CsvSafeOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -61,32 +76,27 @@ def score(
 
     Example: labelaudit score --labels y.parquet --probs p.npy -o scores.parquet
     """
-    from labelaudit.cli.engine import dask_sources
-    from labelaudit.pipeline.audit import AuditSources, score_labels
-    from labelaudit.report import terminal
+    from labelaudit.cli.engine import engine_pipeline
+    from labelaudit.pipeline.audit import AuditSources
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
-    on_dask = dask_sources(
+    pipeline, sources = engine_pipeline(
         engine,
         scheduler,
-        labels,
-        probs,
-        label_column,
-        id_column,
-        classes=classes,
-        normalize=normalize,
+        AuditSources(labels, probs or [], label_column, id_column, classes, normalize, prob_columns),
+        multi_label=multi_label,
     )
-    if on_dask is not None:
-        from labelaudit.pipeline.dask_audit import score_labels  # type: ignore[assignment]
+    if multilabel.run("score", locals()):
+        return
+    from labelaudit.report import terminal
 
-        sources = on_dask  # type: ignore[assignment]
     with running("Scoring labels…", quiet=quiet, json_output=json_output):
-        document = score_labels(
+        document = pipeline.score_labels(
             sources,
             method=method.value,
             adjust_pred_probs=adjust_pred_probs,
             output=output,
             top=top,
+            csv_safe=csv_safe,
         )
     emit(
         document,

@@ -50,6 +50,14 @@ def row_chunks(n_rows: int, chunk_rows: int) -> Iterator[slice]:
         yield slice(start, min(start + chunk_rows, n_rows))
 
 
+def probability_chunks(pred_probs: np.ndarray, chunk_rows: int | None = None) -> list[slice]:
+    """The row slices a pass over (N, K) *pred_probs* reads: :func:`chunk_rows_for`'s size."""
+    n_rows, n_classes = pred_probs.shape
+    return list(
+        row_chunks(n_rows, chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows))
+    )
+
+
 def map_chunks(function: Callable[[slice], T], chunks: list[slice], n_threads: int) -> list[T]:
     """Apply *function* to every chunk, in threads when there are several; results in order.
 

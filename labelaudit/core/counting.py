@@ -17,15 +17,14 @@ from labelaudit.core._arrays import (
     EPS,
     TINY,
     RowsByClass,
-    chunk_rows_for,
     compact_int_dtype,
     default_threads,
     map_chunks,
     map_row_chunks,
-    row_chunks,
+    probability_chunks,
     threads_for_classes,
 )
-from labelaudit.core.validation import check_inputs, check_labels_and_probs
+from labelaudit.core.validation import check_inputs
 
 __all__ = [
     "LabelStats",
@@ -260,11 +259,9 @@ def compute_label_stats(
         Wrong shapes or dtypes, labels outside ``0..K-1``, or (unless *assume_valid*) a
         probability that is NaN, outside [0, 1], or a row that does not sum to 1.
     """
-    check = check_labels_and_probs if assume_valid else check_inputs
-    labels, n_classes = check(labels, pred_probs)
+    labels, n_classes = check_inputs(labels, pred_probs, assume_valid=assume_valid)
     n_rows = labels.shape[0]
-    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
-    chunks = list(row_chunks(n_rows, rows_per_chunk))
+    chunks = probability_chunks(pred_probs, chunk_rows)
     threads = default_threads(n_threads)
 
     class_counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
@@ -305,12 +302,11 @@ def predicted_labels(
     """
     n_rows, n_classes = pred_probs.shape
     predicted = np.empty(n_rows, dtype=compact_int_dtype(n_classes))
-    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
 
     def one_chunk(chunk: slice) -> None:
         predicted[chunk] = np.asarray(pred_probs[chunk]).argmax(axis=1)
 
-    chunks = list(row_chunks(n_rows, rows_per_chunk))
+    chunks = probability_chunks(pred_probs, chunk_rows)
     map_row_chunks(one_chunk, chunks, default_threads(n_threads), release_rows)
     return predicted
 

@@ -19,9 +19,14 @@ from labelaudit.core._arrays import (
     select_largest_per_row,
     select_smallest,
 )
-from labelaudit.core.counting import LabelStats, compute_label_stats, round_preserving_row_totals
+from labelaudit.core.counting import (
+    LabelStats,
+    RowRelease,
+    compute_label_stats,
+    round_preserving_row_totals,
+)
 from labelaudit.core.ranking import label_quality_scores
-from labelaudit.core.validation import check_inputs, check_labels_and_probs
+from labelaudit.core.validation import check_choice, check_inputs
 
 __all__ = ["FILTERS", "find_label_issues", "prune_count_matrix"]
 
@@ -109,6 +114,13 @@ def _rescale_to_removal_counts(
     return round_preserving_row_totals(rescaled).astype(np.float64)
 
 
+def check_filter_options(filter_by: str, frac_noise: float) -> None:
+    """Check find_label_issues' options: filter_by one of :data:`FILTERS`, frac_noise in (0, 1]."""
+    check_choice("filter_by", filter_by, FILTERS)
+    if not 0 < frac_noise <= 1:
+        raise ValueError(f"frac_noise must be in (0, 1], got {frac_noise}")
+
+
 def _warn_small_classes(class_counts: np.ndarray, min_examples_per_class: int) -> None:
     small = np.flatnonzero((class_counts > 0) & (class_counts <= min_examples_per_class))
     if small.size:
@@ -127,11 +139,14 @@ def _prune_by_noise_rate(
     rows_of_class: RowsByClass,
     min_examples_per_class: int,
     n_threads: int,
+    release_rows: RowRelease | None = None,
 ) -> np.ndarray:
     """In each class k, flag the ``M[j, k]`` rows with the largest margin ``p[j] - p[k]``.
 
     Classes of at most ``_SMALL_CLASS_ROWS`` rows are done together, without a loop over
     classes (:func:`_prune_small_classes`); each larger class gets one partition per other class.
+    *release_rows* is called with every row once a large class's rows are gathered (a memory
+    map's pages then leave resident memory; the result does not change).
     """
     mask = np.zeros(stats.n_examples, dtype=bool)
     class_counts = stats.class_counts
@@ -156,7 +171,7 @@ def _prune_by_noise_rate(
         if other_classes.size == 0:
             return None
         rows = rows_of_class[k]
-        probs = gather_rows(pred_probs, rows)
+        probs = _gather_releasing(pred_probs, rows, release_rows)
         given = probs[:, [k]]
         flagged = np.zeros(rows.shape[0], dtype=bool)
         # Margins of a group of other classes at a time, one row per class, bounded in size.
@@ -172,6 +187,32 @@ def _prune_by_noise_rate(
         if flagged is not None:
             mask[flagged] = True
     return mask
+
+
+_GATHER_SPAN_ROWS = 1 << 20
+"""Input rows spanned by one gather when pages are released: the pages touched at once."""
+
+
+def _gather_releasing(
+    pred_probs: np.ndarray, rows: np.ndarray, release_rows: RowRelease | None
+) -> np.ndarray:
+    """``pred_probs[rows]`` for ascending *rows*; with *release_rows*, a span at a time.
+
+    Each span of input rows is released once gathered, so a memory map's pages do not all
+    become resident (the rows of a class are spread over the whole file). Same values either way.
+    """
+    if release_rows is None or rows.size == 0:
+        return gather_rows(pred_probs, rows)
+    out = np.empty((rows.shape[0], pred_probs.shape[1]), dtype=pred_probs.dtype)
+    bounds = np.arange(0, int(rows[-1]) + _GATHER_SPAN_ROWS + 1, _GATHER_SPAN_ROWS)
+    cuts = np.searchsorted(rows, bounds)
+    for start, stop, first_row in zip(cuts[:-1], cuts[1:], bounds[:-1], strict=True):
+        if stop > start:
+            out[start:stop] = gather_rows(pred_probs, rows[start:stop])
+            release_rows(
+                slice(int(first_row), int(min(first_row + _GATHER_SPAN_ROWS, len(pred_probs))))
+            )
+    return out
 
 
 # Rows x cells handled at once by _prune_small_classes. Its temporaries (about 60 bytes per
@@ -275,6 +316,7 @@ def find_label_issues(
     chunk_rows: int | None = None,
     n_threads: int | None = None,
     assume_valid: bool = False,
+    release_rows: RowRelease | None = None,
 ) -> np.ndarray:
     """Boolean mask of the rows whose given label is probably wrong (confident learning).
 
@@ -306,17 +348,16 @@ def find_label_issues(
     assume_valid : bool
         Skip the pass that checks every probability (finite, in [0, 1], rows summing to 1);
         for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
+    release_rows : callable, optional
+        Called with the rows pruning has read (see ``compute_label_stats``), so that a memory
+        map's pages do not accumulate in resident memory; results do not depend on it.
 
     Returns
     -------
     ndarray of shape (N,), bool
     """
-    if filter_by not in FILTERS:
-        raise ValueError(f"filter_by must be one of {FILTERS}, got {filter_by!r}")
-    if not 0 < frac_noise <= 1:
-        raise ValueError(f"frac_noise must be in (0, 1], got {frac_noise}")
-    check = check_labels_and_probs if assume_valid or stats is not None else check_inputs
-    labels, _ = check(labels, pred_probs)
+    check_filter_options(filter_by, frac_noise)
+    labels, _ = check_inputs(labels, pred_probs, assume_valid=assume_valid or stats is not None)
     if stats is None:
         stats = compute_label_stats(
             labels, pred_probs, chunk_rows=chunk_rows, n_threads=n_threads, assume_valid=True
@@ -347,7 +388,13 @@ def find_label_issues(
     mask = None
     if filter_by in ("prune_by_noise_rate", "both"):
         mask = _prune_by_noise_rate(
-            pred_probs, stats, prune_counts, rows_of_class, min_examples_per_class, threads
+            pred_probs,
+            stats,
+            prune_counts,
+            rows_of_class,
+            min_examples_per_class,
+            threads,
+            release_rows,
         )
     if filter_by in ("prune_by_class", "both"):
         by_class = _prune_by_class(stats, prune_counts, rows_of_class, min_examples_per_class)

@@ -6,6 +6,7 @@ The formulas and the three counts users see: docs/algorithms.md, sections 12-13.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Self
 
 import numpy as np
 
@@ -18,7 +19,14 @@ from labelaudit.core.counting import (
     noise_matrices,
 )
 
-__all__ = ["ClassHealth", "ClassOverlap", "HealthReport", "health_report"]
+__all__ = [
+    "ClassConfusion",
+    "ClassHealth",
+    "ClassOverlap",
+    "HealthReport",
+    "health_report",
+    "top_confusions",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,31 @@ class ClassHealth:
     inverse_label_noise: float
     label_quality: float
 
+    @classmethod
+    def of_classes(
+        cls,
+        order: np.ndarray,
+        n_examples: np.ndarray,
+        n_label_issues: np.ndarray,
+        n_inverse_label_issues: np.ndarray,
+        label_noise: np.ndarray,
+        inverse_label_noise: np.ndarray,
+        label_quality: np.ndarray,
+    ) -> list[Self]:
+        """One record per class, in *order*, from per-class arrays (as Python ints and floats)."""
+        return [
+            cls(
+                class_index=int(k),
+                n_examples=int(n_examples[k]),
+                n_label_issues=int(n_label_issues[k]),
+                n_inverse_label_issues=int(n_inverse_label_issues[k]),
+                label_noise=float(label_noise[k]),
+                inverse_label_noise=float(inverse_label_noise[k]),
+                label_quality=float(label_quality[k]),
+            )
+            for k in order
+        ]
+
 
 @dataclass(frozen=True)
 class ClassOverlap:
@@ -42,6 +75,15 @@ class ClassOverlap:
     class_b: int
     n_overlapping: int
     joint_probability: float
+
+
+@dataclass(frozen=True)
+class ClassConfusion:
+    """One noise-matrix cell off the diagonal: ``P(given | true)`` for ``given != true``."""
+
+    given: int
+    true: int
+    probability: float
 
 
 @dataclass(frozen=True)
@@ -55,6 +97,7 @@ class HealthReport:
     health_score: float
     classes: list[ClassHealth]
     overlapping_classes: list[ClassOverlap]
+    """The pairs with the largest ``Q[a, b] + Q[b, a]`` (every pair unless ``top_pairs``)."""
     joint: np.ndarray = field(repr=False)
     noise_matrix: np.ndarray = field(repr=False)
 
@@ -74,25 +117,60 @@ def _class_health(
     n_label_issues = np.round(given_noise * n_examples).astype(np.int64)
     n_inverse_label_issues = np.round(true_noise * n_examples).astype(np.int64)
     order = np.argsort(label_quality, kind="stable")
-    return [
-        ClassHealth(
-            class_index=int(k),
-            n_examples=int(class_counts[k]),
-            n_label_issues=int(n_label_issues[k]),
-            n_inverse_label_issues=int(n_inverse_label_issues[k]),
-            label_noise=float(label_noise[k]),
-            inverse_label_noise=float(inverse_label_noise[k]),
-            label_quality=float(label_quality[k]),
-        )
-        for k in order
-    ]
+    return ClassHealth.of_classes(
+        order,
+        class_counts,
+        n_label_issues,
+        n_inverse_label_issues,
+        label_noise,
+        inverse_label_noise,
+        label_quality,
+    )
 
 
-def _overlapping_classes(joint: np.ndarray, n_examples: int) -> list[ClassOverlap]:
-    """Class pairs by symmetric joint probability, largest first (ties by pair order)."""
-    class_a, class_b = np.triu_indices(joint.shape[0], k=1)
-    joint_probability = joint[class_a, class_b] + joint[class_b, class_a]
-    order = np.argsort(-joint_probability, kind="stable")
+def _largest_cells(values: np.ndarray, top: int) -> np.ndarray:
+    """Flat indices of the *top* largest entries of *values*, largest first, ties by index.
+
+    Entries below 0 are never chosen (callers mark excluded cells with -1). Selection is
+    ``np.partition`` over the values (O(K^2) numbers, no Python objects); the entries tied with
+    the smallest chosen value are taken in index order, row by row, so the result equals the
+    first *top* entries of a stable sort by decreasing value.
+    """
+    flat = values.reshape(-1)
+    top = min(top, int(np.count_nonzero(flat >= 0)))
+    if top <= 0:
+        return np.empty(0, dtype=np.int64)
+    cutoff = np.partition(flat, flat.size - top)[flat.size - top]
+    above = np.flatnonzero(flat > cutoff)
+    needed = top - above.size
+    tied: list[np.ndarray] = []
+    rows = values.reshape(values.shape[0], -1)
+    for i in range(rows.shape[0]):  # row by row: never an index array of every tied cell
+        if needed <= 0:
+            break
+        hits = np.flatnonzero(rows[i] == cutoff)[:needed]
+        tied.append(hits + i * rows.shape[1])
+        needed -= hits.size
+    chosen = np.sort(np.concatenate([above, *tied]).astype(np.int64))
+    return chosen[np.argsort(-flat[chosen], kind="stable")]
+
+
+def _overlapping_classes(
+    joint: np.ndarray, n_examples: int, top: int | None = None
+) -> list[ClassOverlap]:
+    """Class pairs by symmetric joint probability, largest first (ties by pair order).
+
+    Only the *top* pairs are listed (every pair when ``None``). Memory is a few K x K arrays of
+    numbers whatever *top* is; Python objects are made for the listed pairs only.
+    """
+    n_classes = joint.shape[0]
+    symmetric = joint + joint.T
+    for a in range(n_classes):  # in place: no K^2 index arrays for the upper triangle
+        symmetric[a, : a + 1] = -1.0
+    n_pairs = n_classes * (n_classes - 1) // 2
+    chosen = _largest_cells(symmetric, n_pairs if top is None else min(top, n_pairs))
+    class_a, class_b = np.divmod(chosen, n_classes)
+    joint_probability = symmetric.reshape(-1)[chosen]
     n_overlapping = np.round(joint_probability * n_examples).astype(np.int64)
     return [
         ClassOverlap(
@@ -101,7 +179,32 @@ def _overlapping_classes(joint: np.ndarray, n_examples: int) -> list[ClassOverla
             n_overlapping=int(n_overlapping[i]),
             joint_probability=float(joint_probability[i]),
         )
-        for i in order
+        for i in range(chosen.size)
+    ]
+
+
+def top_confusions(noise_matrix: np.ndarray, top: int) -> list[ClassConfusion]:
+    """The *top* largest off-diagonal cells of the noise matrix, largest first, ties by cell.
+
+    Parameters
+    ----------
+    noise_matrix : ndarray of shape (K, K)
+        ``P(given=i | true=j)`` (rows given, columns true).
+    top : int
+        How many cells to list.
+
+    Returns
+    -------
+    list of ClassConfusion
+        Cells ``(given, true)`` with ``given != true`` and their probability.
+    """
+    values = np.array(noise_matrix, dtype=np.float64)
+    np.fill_diagonal(values, -1.0)
+    chosen = _largest_cells(values, top)
+    given, true = np.divmod(chosen, values.shape[1])
+    return [
+        ClassConfusion(given=int(g), true=int(t), probability=float(values[g, t]))
+        for g, t in zip(given, true, strict=True)
     ]
 
 
@@ -114,6 +217,7 @@ def health_report(
     n_threads: int | None = None,
     release_rows: RowRelease | None = None,
     assume_valid: bool = False,
+    top_pairs: int | None = None,
 ) -> HealthReport:
     """Label health of a dataset.
 
@@ -134,6 +238,9 @@ def health_report(
     assume_valid : bool
         Skip the pass that checks every probability (finite, in [0, 1], rows summing to 1);
         for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
+    top_pairs : int, optional
+        List only this many overlapping pairs (the first ones of the full list); default every
+        pair, K (K - 1) / 2 of them. Memory is O(K^2) numbers either way.
 
     Returns
     -------
@@ -158,7 +265,7 @@ def health_report(
         noise_rate=noise_rate,
         health_score=1 - noise_rate,
         classes=_class_health(joint, stats.class_counts, stats.n_examples),
-        overlapping_classes=_overlapping_classes(joint, stats.n_examples),
+        overlapping_classes=_overlapping_classes(joint, stats.n_examples, top_pairs),
         joint=joint,
         noise_matrix=noise_matrix,
     )

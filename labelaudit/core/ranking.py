@@ -13,18 +13,13 @@ import numpy as np
 
 from labelaudit.core._arrays import (
     EPS,
-    chunk_rows_for,
     default_threads,
     map_row_chunks,
-    row_chunks,
+    probability_chunks,
     select_smallest,
 )
 from labelaudit.core.counting import LabelStats, RowRelease, compute_label_stats
-from labelaudit.core.validation import (
-    check_inputs,
-    check_labels_and_probs,
-    check_pred_probs_list,
-)
+from labelaudit.core.validation import check_choice, check_inputs, check_pred_probs_list
 
 __all__ = [
     "SCORE_METHODS",
@@ -115,12 +110,10 @@ def label_quality_scores(
     -------
     ndarray of shape (N,), float64
     """
-    if method not in _SCORERS:
-        raise ValueError(f"method must be one of {SCORE_METHODS}, got {method!r}")
+    check_choice("method", method, SCORE_METHODS)
     if adjust_pred_probs and method == "confidence_weighted_entropy":
         raise ValueError("adjust_pred_probs is not defined for confidence_weighted_entropy")
-    check = check_labels_and_probs if assume_valid or stats is not None else check_inputs
-    labels, n_classes = check(labels, pred_probs)
+    labels, _ = check_inputs(labels, pred_probs, assume_valid=assume_valid or stats is not None)
     if method == "self_confidence" and not adjust_pred_probs and stats is not None:
         return stats.self_confidence.astype(np.float64)
 
@@ -133,7 +126,6 @@ def label_quality_scores(
         thresholds = stats.thresholds
     scorer = _SCORERS[method]
     scores = np.empty(labels.shape[0], dtype=np.float64)
-    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
 
     def one_chunk(chunk: slice) -> None:
         probs = np.asarray(pred_probs[chunk])
@@ -141,7 +133,7 @@ def label_quality_scores(
             probs = _adjust(probs, thresholds)
         scores[chunk] = scorer(probs, labels[chunk])
 
-    chunks = list(row_chunks(labels.shape[0], rows_per_chunk))
+    chunks = probability_chunks(pred_probs, chunk_rows)
     map_row_chunks(one_chunk, chunks, default_threads(n_threads), release_rows)
     return scores
 
@@ -161,8 +153,7 @@ def ensemble_label_quality_scores(
     Weights are proportional to each model's accuracy (``argmax p == y``) with
     ``weight_by="accuracy"``, or equal with ``weight_by="uniform"``.
     """
-    if weight_by not in WEIGHTINGS:
-        raise ValueError(f"weight_by must be one of {WEIGHTINGS}, got {weight_by!r}")
+    check_choice("weight_by", weight_by, WEIGHTINGS)
     if not assume_valid:
         check_pred_probs_list(labels, pred_probs_list)
     if len(pred_probs_list) == 0:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from labelaudit.core._arrays import chunk_rows_for, compact_int_dtype, row_chunks
+from labelaudit.core._arrays import compact_int_dtype, probability_chunks
 
 ROW_SUM_TOLERANCE = 1e-4
 """Rows summing to 1 within this tolerance are valid (otherwise they must be normalised)."""
@@ -162,8 +162,7 @@ def check_pred_probs(
         raise InvalidProbabilitiesError(
             "shape", f"has {n_classes} class column; at least two classes are needed"
         )
-    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, chunk_rows)
-    chunks = list(row_chunks(n_rows, rows_per_chunk))
+    chunks = probability_chunks(pred_probs, chunk_rows)
     any_sum_off = False
     for rows in chunks:
         chunk = pred_probs[rows]
@@ -180,11 +179,24 @@ def check_pred_probs(
     return normalized
 
 
-def check_inputs(labels: np.ndarray, pred_probs: np.ndarray) -> tuple[np.ndarray, int]:
-    """Full validation for the public API: shapes, label range and every probability value."""
+def check_inputs(
+    labels: np.ndarray, pred_probs: np.ndarray, *, assume_valid: bool = False
+) -> tuple[np.ndarray, int]:
+    """Full validation for the public API: shapes, label range and every probability value.
+
+    With *assume_valid* (the caller already ran :func:`check_pred_probs`), only the cheap part,
+    :func:`check_labels_and_probs`.
+    """
     labels, n_classes = check_labels_and_probs(labels, pred_probs)
-    check_pred_probs(pred_probs)
+    if not assume_valid:
+        check_pred_probs(pred_probs)
     return labels, n_classes
+
+
+def check_choice(name: str, value: object, choices: Sequence[str]) -> None:
+    """Raise a ValueError unless *value* is one of *choices*, the values of the option *name*."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
 def check_pred_probs_list(labels: np.ndarray, pred_probs_list: Sequence[np.ndarray]) -> None:

@@ -1,10 +1,13 @@
 """The only package that knows paths and file formats (DESIGN.md section 2).
 
+- :mod:`~labelaudit.io.sources`: what a source names (file, Parquet folder or glob, stdin) and
+  its rows as Arrow record batches;
 - :mod:`~labelaudit.io.paths`: input and output path checks, atomic writes;
 - :mod:`~labelaudit.io.tables`: Parquet and CSV tables, result tables written block by block;
 - :mod:`~labelaudit.io.npy`: ``.npy`` arrays (no pickles; memory maps and their pages);
-- :mod:`~labelaudit.io.labels`: the given labels and their mapping to classes;
-- :mod:`~labelaudit.io.probs`: probability files and their validation messages;
+- :mod:`~labelaudit.io.labels`: the given labels and their matching to classes by value;
+- :mod:`~labelaudit.io.probs`: probability files and tables (streamed into one array) and their
+  validation messages;
 - :mod:`~labelaudit.io.inputs`: the audit inputs, read and checked together;
 - :mod:`~labelaudit.io.issues`: find-issues outputs read back by ``clean --issues``.
 
@@ -17,6 +20,7 @@ from labelaudit.io.inputs import AuditInputs, load_audit_inputs
 from labelaudit.io.issues import IssuesFile, read_issues
 from labelaudit.io.labels import (
     LABEL_SUFFIXES,
+    ClassMatcher,
     LabelsFile,
     integer_names,
     map_labels,
@@ -36,7 +40,14 @@ from labelaudit.io.paths import (
     write_npy,
     write_text,
 )
-from labelaudit.io.probs import PROBS_SUFFIXES, ProbsFile, read_probs, validate_probs
+from labelaudit.io.probs import (
+    PROBS_SUFFIXES,
+    ProbsFile,
+    read_probs,
+    stream_table,
+    validate_probs,
+)
+from labelaudit.io.sources import Source, read_frame, resolve_source
 from labelaudit.io.tables import (
     ROWS_PER_WRITE,
     TABLE_SUFFIXES,
@@ -52,9 +63,11 @@ __all__ = [
     "ROWS_PER_WRITE",
     "TABLE_SUFFIXES",
     "AuditInputs",
+    "ClassMatcher",
     "IssuesFile",
     "LabelsFile",
     "ProbsFile",
+    "Source",
     "atomic_path",
     "check_output",
     "check_output_path",
@@ -66,12 +79,15 @@ __all__ = [
     "map_labels",
     "page_releaser",
     "parse_classes",
+    "read_frame",
     "read_issues",
     "read_labels",
     "read_probs",
     "read_table",
     "refuse_overwrite",
     "resolve_label_column",
+    "resolve_source",
+    "stream_table",
     "suffix_of",
     "table_columns",
     "validate_probs",

@@ -17,6 +17,7 @@ from labelaudit.io.tables import TABLE_SUFFIXES, reading, table_columns
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def check_data(path: Path, *, id_column: str | None, text_column: str | None) ->
 
 
 def read_data_rows(
-    data: DataColumns, rows: Sequence[int], *, n_rows: int, ids: pd.Series | None
+    data: DataColumns, rows: Sequence[int], *, n_rows: int, ids: pa.ChunkedArray | None
 ) -> list[dict[str, Any]]:
     """DATA's columns of *rows* (positions), after checking DATA lists the same rows.
 
@@ -104,11 +105,15 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def _check_ids(data: DataColumns, data_ids: pd.Series, ids: pd.Series) -> None:
-    """Raise at the first row whose DATA id differs from the labels' id."""
+def _check_ids(data: DataColumns, data_ids: pd.Series, ids: pa.ChunkedArray) -> None:
+    """Raise at the first row whose DATA id differs from the labels' id.
+
+    The labels' ids are Arrow; they go through pandas so both sides are spelled as text the
+    same way.
+    """
     import numpy as np
 
-    given = ids.astype(str).to_numpy()
+    given = ids.to_pandas().astype(str).to_numpy()
     found = data_ids.astype(str).to_numpy()
     differ = given != found
     if differ.any():

@@ -8,19 +8,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
-from labelaudit.io.labels import (
-    LABEL_SUFFIXES,
-    LabelsFile,
-    map_labels,
-    parse_classes,
-    read_labels,
+from labelaudit.io.labels import ClassMatcher, integer_names, parse_classes, resolve_label_column
+from labelaudit.io.probs import (
+    ProbsColumns,
+    probability_columns,
+    probs_dtype,
+    read_probs,
+    stream_table,
+    validate_probs,
 )
-from labelaudit.io.paths import check_readable, check_suffix, suffix_of
-from labelaudit.io.probs import PROBS_SUFFIXES, ProbsFile, read_probs, validate_probs
+from labelaudit.io.sources import Source, resolve_source
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,12 @@ class AuditInputs:
     pred_probs: np.ndarray
     pred_probs_list: list[np.ndarray]
     classes: list[Any]
-    ids: pd.Series | None
+    ids: Any
     id_column: str | None
     label_column: str | None
     labels_path: Path
     probs_paths: list[Path]
+    sources: tuple[Source, ...] = ()
 
     @property
     def n_examples(self) -> int:
@@ -66,36 +67,32 @@ class AuditInputs:
         return len(self.classes)
 
 
-def _check_same_ids(
-    first: tuple[Path, pd.Series], other: tuple[Path, pd.Series], name: str
-) -> None:
-    import numpy as np
+@dataclass(frozen=True)
+class _ProbsPlan:
+    """One ``--probs`` source and the class of each of its columns (known before any read)."""
 
-    (path_a, ids_a), (path_b, ids_b) = first, other
-    text_a = ids_a.astype(str).to_numpy()
-    text_b = ids_b.astype(str).to_numpy()
-    differ = text_a != text_b
-    if differ.any():
-        row = int(np.argmax(differ))
-        raise InputError(
-            f"{path_b}: --id-column {name!r} differs from {path_a} at row {row} "
-            f"({text_b[row]!r} vs {text_a[row]!r}); the inputs must list the same rows in the "
-            "same order."
-        )
+    source: Source
+    class_names: list[str]
+    columns: ProbsColumns | None  # None for .npy
+    class_values: list[Any] | None  # typed classes from predict's metadata or classes.json
 
 
 def load_audit_inputs(
-    labels_path: Path,
-    probs_paths: Sequence[Path],
+    labels_path: Path | str,
+    probs_paths: Sequence[Path | str],
     *,
     label_column: str | None = None,
     id_column: str | None = None,
     classes: str | None = None,
     normalize: bool = False,
     release_pages: bool = True,
+    prob_columns: str | None = None,
 ) -> AuditInputs:
-    """Read, validate and class-map the labels and every ``--probs`` file (all commands use this).
+    """Read, validate and class-map the labels and every ``--probs`` source (all commands).
 
+    Sources are files, Parquet folders or globs, or ``-`` (see :mod:`labelaudit.io.sources`).
+    With *prob_columns* (a glob such as ``'prob_*'``) and no *probs_paths*, or a ``--probs``
+    equal to the labels, the probabilities are read from the labels' table in the same pass.
     With *release_pages*, validation drops the pages of a memory-mapped ``.npy`` as it goes
     (see :func:`~labelaudit.io.npy.page_releaser`); a command that re-reads every row right
     away passes False.
@@ -103,110 +100,404 @@ def load_audit_inputs(
     Raises
     ------
     InputError
-        Naming the file, column or first bad row and the fix, for any input that cannot be used.
+        Naming the source, column or first bad row and the fix, for any input that cannot be
+        used. Nothing is written before every input has been read and checked.
     """
     from labelaudit.core.ranking import mean_pred_probs
 
-    class_option = _check_paths(labels_path, probs_paths, classes)
-    labels = read_labels(labels_path, label_column=label_column, id_column=id_column)
-    n_rows = len(labels.values)
-    if n_rows == 0:
-        raise InputError(f"{labels_path}: has no rows; at least one row is needed.")
-    probs_files = [read_probs(path, id_column=id_column) for path in probs_paths]
-    reference, arrays = _aligned_probs(
-        probs_files, n_rows, labels_path, class_option, normalize, release_pages
+    class_option = parse_classes(classes)
+    labels_src = resolve_source(labels_path, "labels")
+    probs_srcs = _probs_sources(labels_src, probs_paths, prob_columns)
+    if class_option is not None and all(src.kind != "npy" for src in probs_srcs):
+        raise InputError(
+            "--classes: only used with .npy probs; the columns of a probs table name the classes."
+        )
+    meta = _metadata([labels_src, *probs_srcs])
+    label_name = _label_column(labels_src, label_column, id_column, meta)
+    id_name = _id_column(id_column, meta, [labels_src, *probs_srcs])
+    exclude = [name for name in (label_name, id_name) if name]
+    plans = [
+        _plan(src, labels_src, exclude, prob_columns, class_option, meta) for src in probs_srcs
+    ]
+    reference = _reference_classes(plans)
+    where = f"{labels_src}" + (f": column {label_name!r}" if label_name else "")
+    matcher = ClassMatcher(reference, where, str(plans[0].source))
+    codes, arrays, ids = _read_all(
+        labels_src, plans, matcher, label_name, id_name, normalize, release_pages
     )
-    ids = _shared_ids(labels, probs_files, id_column)
-    codes, class_values = map_labels(labels, reference, probs_files[0].path)
     return AuditInputs(
         labels=codes,
         pred_probs=mean_pred_probs(arrays),
         pred_probs_list=arrays,
-        classes=class_values,
+        classes=_class_values(plans, reference, labels_src, label_name),
         ids=ids,
-        id_column=id_column,
-        label_column=labels.column,
-        labels_path=labels_path,
-        probs_paths=list(probs_paths),
+        id_column=id_name,
+        label_column=label_name,
+        labels_path=Path(str(labels_path)),
+        probs_paths=[Path(str(p)) for p in probs_paths],
+        sources=(labels_src, *probs_srcs),
     )
 
 
-def _check_paths(
-    labels_path: Path, probs_paths: Sequence[Path], classes: str | None
-) -> list[str] | None:
-    """Check every input path and ``--classes`` before reading anything; the parsed classes."""
+def _probs_sources(
+    labels_src: Source, probs_paths: Sequence[Path | str], prob_columns: str | None
+) -> list[Source]:
+    """The ``--probs`` sources; the labels' own table when only ``--prob-columns`` is given."""
     if not probs_paths:
-        raise InputError("--probs: at least one probabilities file is needed.")
-    for path in [labels_path, *probs_paths]:
-        check_readable(path)
-    check_suffix(labels_path, LABEL_SUFFIXES, "labels")
-    for path in probs_paths:
-        check_suffix(path, PROBS_SUFFIXES, "probs")
-    class_option = parse_classes(classes)
-    if class_option is not None and all(suffix_of(p) != ".npy" for p in probs_paths):
+        if prob_columns is not None and labels_src.kind != "npy":
+            return [labels_src]
         raise InputError(
-            "--classes: only used with .npy probs; the columns of a probs table name the classes."
+            "--probs: at least one probabilities source is needed (or --prob-columns GLOB to "
+            "read them from the labels table)."
         )
-    return class_option
+    sources = []
+    for spec in probs_paths:
+        source = resolve_source(spec, "probs")
+        sources.append(labels_src if source.same_as(labels_src) else source)
+    return sources
 
 
-def _aligned_probs(
-    probs_files: Sequence[ProbsFile],
-    n_rows: int,
-    labels_path: Path,
+def _metadata(sources: Sequence[Source]) -> dict[str, Any]:
+    """What predict stored with its output (the first source that has it), else ``{}``."""
+    for source in sources:
+        if source.kind == "npy":
+            document = _classes_json(source)
+        else:
+            document = source.metadata()
+        if document:
+            return document
+    return {}
+
+
+def _classes_json(source: Source) -> dict[str, Any]:
+    """``x.classes.json`` beside a predicted ``x.npy``, when there is one."""
+    import json
+
+    path = source.path.with_name(source.path.stem + ".classes.json")
+    if not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable classes file ({exc}).") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("classes"), list):
+        raise InputError(f"{path}: must be a JSON object with a 'classes' list.")
+    return {**document, "classes_file": str(path), "for": str(source.path)}
+
+
+def _label_column(
+    source: Source, option: str | None, id_column: str | None, meta: dict[str, Any]
+) -> str | None:
+    """The label column of a table source (``None`` for ``.npy`` labels)."""
+    if source.kind == "npy":
+        if option is not None:
+            raise InputError(f"--label-column {option!r}: {source} is a .npy array, not a table.")
+        return None
+    names = [n for n in source.schema().names if n != "__index_level_0__"]
+    stored = meta.get("label_column")
+    if option is None and isinstance(stored, str) and stored in names:
+        return stored
+    return resolve_label_column(
+        Path(source.name), names, option, id_column or meta.get("id_column")
+    )
+
+
+def _id_column(option: str | None, meta: dict[str, Any], sources: Sequence[Source]) -> str | None:
+    """``--id-column``, else the id column predict stored, when some input has it."""
+    if option is not None:
+        return option
+    stored = meta.get("id_column")
+    if isinstance(stored, str):
+        for source in sources:
+            if source.kind != "npy" and stored in source.schema().names:
+                return stored
+    return None
+
+
+def _plan(
+    source: Source,
+    labels_src: Source,
+    exclude: list[str],
+    prob_columns: str | None,
     class_option: list[str] | None,
+    meta: dict[str, Any],
+) -> _ProbsPlan:
+    """The classes of one probs source's columns, from its schema or its ``.npy`` header."""
+    stored = meta.get("classes") if isinstance(meta.get("classes"), list) else None
+    if source.kind == "npy":
+        return _npy_plan(source, class_option, meta)
+    schema = source.schema()
+    same = source is labels_src
+    columns = probability_columns(
+        source,
+        schema,
+        exclude=exclude if same else [n for n in exclude if n in schema.names],
+        pattern=prob_columns,
+        strict=not same and prob_columns is None,
+    )
+    typed = None
+    if stored is not None and [str(c) for c in stored] == columns.class_names:
+        typed = list(stored)
+    return _ProbsPlan(source, columns.class_names, columns, typed)
+
+
+def _npy_plan(source: Source, class_option: list[str] | None, meta: dict[str, Any]) -> _ProbsPlan:
+    """A ``.npy`` source: classes from --classes, else its classes.json, else 0..K-1."""
+    from labelaudit.io.npy import load_npy
+
+    array = load_npy(source.path, mmap=True)
+    n_columns = array.shape[1] if array.ndim == 2 else 0
+    typed = None
+    if class_option is not None:
+        names = class_option
+    elif meta.get("for") == str(source.path):
+        typed = list(meta["classes"])
+        names = [str(c) for c in typed]
+        if n_columns and len(names) != n_columns:
+            raise InputError(
+                f"{meta['classes_file']}: lists {len(names)} classes but {source} has "
+                f"{n_columns} columns; it does not belong to this array (re-run predict, or "
+                "delete it and pass --classes)."
+            )
+    else:
+        names = [str(index) for index in range(n_columns)]
+    if class_option is not None and n_columns and len(class_option) != n_columns:
+        raise InputError(
+            f"--classes lists {len(class_option)} classes but {source} has {n_columns} columns."
+        )
+    return _ProbsPlan(source, names, None, typed)
+
+
+def _reference_classes(plans: Sequence[_ProbsPlan]) -> list[str]:
+    """The first source's classes; every other source must cover the same ones."""
+    reference = plans[0].class_names
+    for plan in plans[1:]:
+        if sorted(plan.class_names) != sorted(reference) and plan.class_names:
+            raise InputError(
+                f"{plan.source}: classes {listing(plan.class_names)} differ from those of "
+                f"{plans[0].source} ({listing(reference)}); every --probs file must cover the "
+                "same classes."
+            )
+    return reference
+
+
+def _class_values(
+    plans: Sequence[_ProbsPlan], reference: list[str], labels_src: Source, label: str | None
+) -> list[Any]:
+    """Classes as shown and written: predict's typed classes, ints for integer names, or text.
+
+    Integer names are shown as ints unless the labels are text stored as such (a Parquet or
+    Arrow string column, or string ``.npy`` labels): then they stay text, as given.
+    """
+    import pyarrow as pa
+
+    if plans[0].class_values is not None:
+        return list(plans[0].class_values)
+    integers = integer_names(reference)
+    if integers is None:
+        return list(reference)
+    if labels_src.kind == "npy":
+        from labelaudit.io.npy import load_npy
+
+        text = load_npy(labels_src.path, mmap=True).dtype.kind in "US"
+        return list(reference) if text else integers
+    if label is not None and labels_src.kind in ("parquet", "ipc"):
+        kind = labels_src.schema().field(label).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            return list(reference)
+    return integers
+
+
+def _read_all(
+    labels_src: Source,
+    plans: Sequence[_ProbsPlan],
+    matcher: ClassMatcher,
+    label: str | None,
+    id_name: str | None,
     normalize: bool,
     release_pages: bool,
-) -> tuple[list[str], list[np.ndarray]]:
-    """Validate every probs file; the class names and the arrays, columns in one class order."""
+) -> tuple[np.ndarray, list[np.ndarray], Any]:
+    """Read every source once: label codes, probabilities in reference column order, ids."""
     import numpy as np
 
-    reference: list[str] | None = None
-    reference_path = probs_files[0].path
+    reference = plans[0].class_names
+    codes = None
     arrays: list[np.ndarray] = []
-    for probs in probs_files:
-        n_probs_rows, n_columns = probs.array.shape
-        if n_probs_rows != n_rows:
-            raise InputError(
-                f"{probs.path}: has {n_probs_rows} rows but {labels_path} has {n_rows}; both "
-                "must list the same rows in the same order."
+    ids_by_source: list[tuple[Source, Any]] = []
+    for plan in plans:
+        if plan.columns is None:
+            array = _npy_probs(plan, normalize, release_pages)
+        else:
+            schema = plan.source.schema()
+            read_label = plan.source is labels_src and codes is None
+            streamed = stream_table(
+                plan.source,
+                probs=plan.columns,
+                dtype=probs_dtype(schema, plan.columns.columns),
+                label=(label, matcher) if read_label and label else None,
+                id_column=id_name if id_name in schema.names else None,
+                normalize=normalize,
             )
-        names = probs.class_names
-        if names is None:  # .npy: classes come from --classes, else 0..K-1
-            if class_option is not None and len(class_option) != n_columns:
-                raise InputError(
-                    f"--classes lists {len(class_option)} classes but {probs.path} has "
-                    f"{n_columns} columns."
-                )
-            names = class_option or [str(index) for index in range(n_columns)]
-        if reference is None:
-            reference = names
-        elif sorted(names) != sorted(reference):
+            array = streamed.probs
+            codes = streamed.codes if read_label else codes
+            if streamed.ids is not None:
+                ids_by_source.append((plan.source, streamed.ids))
+        if arrays and array.shape[0] != arrays[0].shape[0]:
             raise InputError(
-                f"{probs.path}: classes {listing(names)} differ from those of {reference_path} "
-                f"({listing(reference)}); every --probs file must cover the same classes."
+                f"{plan.source}: has {array.shape[0]} rows but {plans[0].source} has "
+                f"{arrays[0].shape[0]}; every input must list the same rows in the same order."
             )
-        array = validate_probs(probs, normalize=normalize, release_pages=release_pages)
-        if names != reference:  # same classes, other column order: reorder to the reference
-            order = [names.index(name) for name in reference]
+        if plan.class_names != reference:  # same classes, other column order
+            order = [plan.class_names.index(name) for name in reference]
             array = np.ascontiguousarray(array[:, order])
         arrays.append(array)
-    assert reference is not None
-    return reference, arrays
+    if codes is None:
+        codes, label_ids = _read_labels(labels_src, matcher, label, id_name)
+        if label_ids is not None:
+            ids_by_source.append((labels_src, label_ids))
+    _check_rows(labels_src, codes, plans[0].source, arrays[0])
+    return (
+        codes,
+        arrays,
+        _shared_ids(ids_by_source, id_name, [labels_src, *(p.source for p in plans)]),
+    )
+
+
+LARGE_MAP_BYTES = 1 << 30
+"""A memory map larger than this has its pages released as it is validated, whatever the
+caller asked: keeping them would hold the whole file in resident memory."""
+
+
+def _npy_probs(plan: _ProbsPlan, normalize: bool, release_pages: bool) -> np.ndarray:
+    """A memory-mapped ``.npy`` of probabilities, validated."""
+    probs = read_probs(plan.source.path)
+    release = release_pages or probs.array.nbytes > LARGE_MAP_BYTES
+    return validate_probs(probs, normalize=normalize, release_pages=release)
+
+
+def _refuse_label_lists(kind: Any, matcher: ClassMatcher) -> None:
+    """Raise the ``--multi-label`` hint for a list-typed label column (label sets)."""
+    import pyarrow as pa
+
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        from labelaudit.io.multilabel import multilabel_hint
+
+        raise InputError(
+            f"{matcher.where}: every row holds a list of labels ({kind}), not one label.\n"
+            f"{multilabel_hint([], matcher.class_names)}"
+        )
+
+
+def _read_labels(
+    source: Source, matcher: ClassMatcher, label: str | None, id_name: str | None
+) -> tuple[np.ndarray, Any]:
+    """Class codes of the labels (and the ids of a labels table)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from labelaudit.core._arrays import compact_int_dtype
+
+    if source.kind != "npy":
+        assert label is not None
+        schema = source.schema()
+        names = schema.names
+        if label in names:
+            _refuse_label_lists(schema.field(label).type, matcher)
+        streamed = stream_table(
+            source, label=(label, matcher), id_column=id_name if id_name in names else None
+        )
+        return streamed.codes, streamed.ids
+    from labelaudit.io.labels import read_labels
+
+    n_classes = len(matcher.class_names)
+    if integer_names(matcher.class_names) == list(range(n_classes)):
+        codes = _npy_integer_codes(source, matcher)
+        if codes is not None:
+            return codes, None
+    values = read_labels(source.path).values
+    if values.dtype.kind in "US":
+        values = values.astype(str)
+    code_dtype = compact_int_dtype(len(matcher.class_names))
+    n_classes = len(matcher.class_names)
+    if values.dtype.kind in "iu" and integer_names(matcher.class_names) == list(range(n_classes)):
+        # Integer labels 0..K-1 are their own codes: a range check, no lookup (100M rows).
+        if values.size and (values.min() < 0 or values.max() >= n_classes):
+            matcher.encode(pa.array(values))  # raises naming the first label that is not a class
+        return values.astype(code_dtype), None
+    return np.asarray(matcher.encode(pa.array(values)), dtype=code_dtype), None
+
+
+def _check_rows(labels_src: Source, codes: np.ndarray, probs_src: Source, probs: Any) -> None:
+    """Labels and probabilities must have the same (non-zero) number of rows."""
+    n_rows = int(codes.shape[0])
+    if n_rows == 0:
+        raise InputError(f"{labels_src}: has no rows; at least one row is needed.")
+    if probs.shape[0] != n_rows:
+        raise InputError(
+            f"{probs_src}: has {probs.shape[0]} rows but {labels_src} has {n_rows}; both "
+            "must list the same rows in the same order."
+        )
 
 
 def _shared_ids(
-    labels: LabelsFile, probs_files: Sequence[ProbsFile], id_column: str | None
-) -> pd.Series | None:
-    """The ``--id-column`` values, checked equal in every input that has the column."""
-    if id_column is None:
+    found: Sequence[tuple[Source, Any]], id_name: str | None, sources: Sequence[Source]
+) -> Any:
+    """The id column's values, checked equal in every input that has the column."""
+    import pyarrow.compute as pc
+
+    if id_name is None:
         return None
-    sources = [(p.path, p.ids) for p in probs_files if p.ids is not None]
-    if labels.ids is not None:
-        sources.append((labels.path, labels.ids))
-    if not sources:
-        paths = ", ".join(str(p.path) for p in probs_files)
-        raise InputError(f"--id-column {id_column!r}: no such column in {paths} or {labels.path}.")
-    for other in sources[1:]:
-        _check_same_ids(sources[0], other, id_column)
-    return sources[0][1].reset_index(drop=True)
+    if not found:
+        names = ", ".join(dict.fromkeys(str(s) for s in sources))
+        raise InputError(f"--id-column {id_name!r}: no such column in {names}.")
+    first_src, first = found[0]
+    text = pc.cast(first, "string")
+    for other_src, other in found[1:]:
+        if other is first:
+            continue
+        other_text = pc.cast(other, "string")
+        differ = pc.fill_null(pc.not_equal(text, other_text), True)
+        if pc.any(differ).as_py():
+            row = pc.index(differ, True).as_py()
+            raise InputError(
+                f"{other_src}: --id-column {id_name!r} differs from {first_src} at row {row} "
+                f"({other_text[row].as_py()!r} vs {text[row].as_py()!r}); the inputs must list "
+                "the same rows in the same order."
+            )
+    return first
+
+
+LABEL_CHUNK_ROWS = 1 << 22
+"""Integer ``.npy`` labels are converted to codes this many rows at a time."""
+
+
+def _npy_integer_codes(source: Source, matcher: ClassMatcher) -> np.ndarray | None:
+    """Integer ``.npy`` labels 0..K-1 as codes, read a chunk at a time from a memory map.
+
+    Neither the int64 labels nor their pages stay in memory (100M labels are 800 MB).
+    ``None`` when the file does not hold a 1-D integer array (read as any other labels).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from labelaudit.core._arrays import compact_int_dtype
+    from labelaudit.io.npy import load_npy, page_releaser
+
+    mapped = load_npy(source.path, mmap=True)
+    if mapped.ndim == 2 and mapped.shape[1] == 1:
+        mapped = mapped[:, 0]
+    if mapped.ndim != 1 or mapped.dtype.kind not in "iu":
+        return None
+    n_classes = len(matcher.class_names)
+    codes = np.empty(mapped.shape[0], dtype=compact_int_dtype(n_classes))
+    release = page_releaser(mapped.reshape(-1, 1))
+    for start in range(0, mapped.shape[0], LABEL_CHUNK_ROWS):
+        part = np.asarray(mapped[start : start + LABEL_CHUNK_ROWS])
+        if part.min() < 0 or part.max() >= n_classes:
+            matcher.encode(pa.array(part), start)  # raises naming the first label not a class
+        codes[start : start + part.shape[0]] = part
+        if release is not None:
+            release(slice(start, start + part.shape[0]))
+    return codes

@@ -88,6 +88,7 @@ def read_labels(
         if array.ndim != 1:
             raise InputError(
                 f"{path}: labels must be a 1-D array (one label per row), got shape {array.shape}."
+                " For an (N, K) 0/1 multi-label matrix, pass --multi-label."
             )
         if array.dtype.kind not in "biufUS":
             raise InputError(
@@ -209,9 +210,140 @@ def _raise_unknown(
     row = int(np.argmax(unknown))
     n_unknown = int(unknown.sum())
     others = f" ({n_unknown} rows have labels that are not classes)" if n_unknown > 1 else ""
-    raise InputError(
-        f"{labels.path}: label {str(values.iloc[row])!r} in row {row} is not a class of "
-        f"{probs_path}{others}; the classes are {listing(class_names)}.\n"
+    from labelaudit.io.multilabel import multilabel_hint
+
+    hint = multilabel_hint(values.iloc[row], class_names) or (
         "Check that the labels and probs belong together (for .npy probs with string labels, "
         "pass --classes in column order)."
     )
+    raise InputError(
+        f"{labels.path}: label {str(values.iloc[row])!r} in row {row} is not a class of "
+        f"{probs_path}{others}; the classes are {listing(class_names)}.\n{hint}"
+    )
+
+
+# --- class matching by value, with Arrow compute (no Python object per row) --------------------
+
+
+@dataclass(frozen=True)
+class ClassMatcher:
+    """Maps label values to class indices by value (DESIGN.md section 3.1), batch by batch.
+
+    Text labels match a class name exactly (``01``, `` 1`` and ``1`` are three spellings, and
+    only ``1`` is class ``1``); integer labels match integer class names by value; a float
+    column whose values are all integers is an integer column (``1.0`` is class ``1``).
+
+    Attributes
+    ----------
+    class_names
+        The class of each column, as text.
+    where
+        ``"<file>: column 'label'"``, for messages.
+    probs_name
+        The probabilities' source, for messages.
+    """
+
+    class_names: list[str]
+    where: str
+    probs_name: str
+
+    def encode(self, values: Any, offset: int = 0) -> np.ndarray:
+        """Class index of every value of an Arrow array (rows *offset*... in messages)."""
+        import pyarrow as pa
+
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        self._refuse_missing(values, offset)
+        if pa.types.is_dictionary(values.type):
+            # Few distinct values: match the dictionary, then look every row's entry up.
+            lookup = self.codes(values.dictionary)
+            codes = lookup[values.indices.to_numpy(zero_copy_only=False)]
+        else:
+            codes = self.codes(values)
+        return self._checked(codes, values, offset)
+
+    def codes(self, values: Any) -> np.ndarray:
+        """Class index of every value (-1 where it is not a class), without raising."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        kind = values.type
+        if pa.types.is_floating(kind) and len(values):
+            integral = pc.all(pc.equal(pc.floor(values), values)).as_py()
+            if integral and pc.all(pc.is_finite(values)).as_py():
+                values, kind = pc.cast(values, pa.int64()), pa.int64()
+        integers = integer_names(self.class_names)
+        if pa.types.is_integer(kind) and integers is not None:
+            return self._integer_codes(values, integers)
+        text = values if _is_text(kind) else pc.cast(values, pa.string())
+        found = pc.index_in(text, value_set=pa.array(self.class_names, pa.string()))
+        return found.fill_null(-1).to_numpy(zero_copy_only=False)
+
+    def _integer_codes(self, values: Any, integers: list[int]) -> np.ndarray:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        raw = values.to_numpy(zero_copy_only=False)
+        if integers == list(range(len(integers))):
+            # Classes 0..K-1: the labels are their own codes; a range check replaces a lookup.
+            unknown = (raw < 0) | (raw >= len(integers))
+            return np.where(unknown, -1, raw) if unknown.any() else raw
+        found = pc.index_in(pc.cast(values, pa.int64()), value_set=pa.array(integers, pa.int64()))
+        return found.fill_null(-1).to_numpy(zero_copy_only=False)
+
+    def _refuse_missing(self, values: Any, offset: int) -> None:
+        """Raise at the first missing label: a null, or an empty text cell."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        missing = pc.is_null(values)
+        if _is_text(values.type):
+            missing = pc.or_(missing, pc.fill_null(pc.equal(pc.binary_length(values), 0), False))
+        elif pa.types.is_dictionary(values.type):
+            missing = pc.is_null(values.indices)
+        n_missing = pc.sum(missing).as_py() or 0
+        if n_missing:
+            row = offset + pc.index(missing, True).as_py()
+            # Counted in this batch only (reading stops here): "at least" the rows after it.
+            others = (
+                f" (nor do at least {n_missing - 1:,} more rows after it)" if n_missing > 1 else ""
+            )
+            raise InputError(
+                f"{self.where}: row {row} has no label{others}; every row needs a label."
+            )
+
+    def _checked(self, codes: Any, values: Any, offset: int) -> np.ndarray:
+        """*codes* as an int array, or raise at the first label that is not a class."""
+        import numpy as np
+
+        codes = np.asarray(codes)
+        unknown = codes < 0
+        if unknown.any():
+            row = int(np.argmax(unknown))
+            value = values[row].as_py()
+            n_unknown = int(unknown.sum())
+            # Counted in this batch only (reading stops here): "at least" the rows after it.
+            others = (
+                f" (nor are the labels of at least {n_unknown - 1:,} more rows after it)"
+                if n_unknown > 1
+                else ""
+            )
+            from labelaudit.io.multilabel import multilabel_hint
+
+            hint = multilabel_hint(value, self.class_names) or (
+                "Check that the labels and probs belong together (for .npy probs with string "
+                "labels, pass --classes in column order)."
+            )
+            raise InputError(
+                f"{self.where}: label {str(value)!r} in row {offset + row} is not a class of "
+                f"{self.probs_name}{others}; the classes are {listing(self.class_names)}.\n"
+                f"{hint}"
+            )
+        return codes
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -100,23 +100,33 @@ def atomic_path(path: Path) -> Iterator[Path]:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{path}: the folder {folder} does not exist.")
+    # The temporary file is created inside the cleanup's try: a signal that arrives between its
+    # creation and the next statement (seen in CI with SIGTERM and SIGHUP, which raise
+    # Interrupted) must not leave it behind, as it did with tempfile.mkstemp before the try.
+    tmp = folder / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    owned = True
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise _output_error(path, exc) from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+        try:
+            _create_new(tmp)
+        except OSError:
+            owned = False  # not created: the name was never ours to remove
+            raise
         yield tmp
-        # mkstemp creates the file 0600; give the output the permissions a plain open() would.
+        # The file is created 0600; give the output the permissions a plain open() would.
         os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        if owned:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         if isinstance(exc, OSError) and exc.errno is not None:
             raise _output_error(path, exc) from exc
         raise
+
+
+def _create_new(path: Path) -> None:
+    """Create *path* empty, readable by its owner only; raise if it exists (``O_EXCL``)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _output_error(path: Path, exc: OSError) -> OutputError:

@@ -23,16 +23,19 @@ _KIND = {".parquet": "Parquet", ".csv": "CSV"}
 
 
 @contextlib.contextmanager
-def reading(path: Path) -> Iterator[None]:
+def reading(path: Path, kind: str | None = None) -> Iterator[None]:
     """Turn a reader's failure (pyarrow's and pandas' errors subclass these) into one ``Error:``.
 
-    A failed allocation is reported with the row count the file declares: a corrupt Parquet
-    footer can claim 2**50 rows, and pyarrow then fails to allocate memory for them.
+    *kind* names the format in the message (default: from the suffix). A failed allocation is
+    reported with the row count the file declares: a corrupt Parquet footer can claim 2**50
+    rows, and pyarrow then fails to allocate memory for them.
     """
     try:
         yield
     except (OSError, ValueError) as exc:
-        kind = _KIND.get(suffix_of(path), "input")
+        if isinstance(exc, InputError):
+            raise
+        kind = kind or _KIND.get(suffix_of(path), "input")
         raise InputError(f"{path}: not a readable {kind} file ({first_line(exc)}).") from exc
     except MemoryError as exc:
         raise InputError(
@@ -97,6 +100,7 @@ def write_rows(
     columns_for: Callable[[np.ndarray | slice], Mapping[str, Any]],
     *,
     dictionary_columns: Sequence[str] = (),
+    csv_safe: bool = False,
 ) -> None:
     """Write a large result table block by block, atomically, as Parquet or CSV.
 
@@ -109,6 +113,10 @@ def write_rows(
         Builds the named numpy columns of one block of rows.
     dictionary_columns
         Parquet columns to dictionary-encode (few distinct values, e.g. class labels).
+    csv_safe
+        In a CSV, prefix text cells that a spreadsheet would run as a formula (starting with
+        ``=``, ``+``, ``-``, ``@``, tab or carriage return) with ``'``. Off by default: the cells
+        are then written exactly as the data has them.
 
     Only one block of output columns is in memory at a time.
     """
@@ -144,7 +152,28 @@ def write_rows(
 
             for index, block in enumerate(blocks):
                 frame = pd.DataFrame(dict(columns_for(block)))
+                if csv_safe:
+                    frame = _formula_safe(frame)
                 frame.to_csv(tmp, index=False, mode="w" if index == 0 else "a", header=index == 0)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet treat a CSV cell as a formula (OWASP)."""
+
+
+def _formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """*frame* with every text cell starting with a formula character prefixed by ``'``."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+            continue
+        risky = column.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        if risky.any():
+            frame[name] = column.astype(object).where(~risky, "'" + column[risky].astype(str))
+    return frame
 
 
 def _arrow_column(values: Any) -> Any:
@@ -156,6 +185,8 @@ def _arrow_column(values: Any) -> Any:
     import numpy as np
     import pyarrow as pa
 
+    if isinstance(values, pa.Array | pa.ChunkedArray):  # already Arrow: written as it is
+        return values
     values = np.asarray(values)
     if values.dtype.kind in "iuf" and values.dtype.isnative:
         values = np.ascontiguousarray(values)

@@ -7,7 +7,7 @@ threshold. Commands return the result in their documents, and the CLI exits 1 wh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,19 +64,29 @@ class CheckResult:
         }
 
 
+def _above(
+    check: str, value: float, threshold: float | None, message: Callable[[], str]
+) -> list[CheckFailure]:
+    """The failure of *check* when *value* is above *threshold*, else none (None never fails).
+
+    *message* is called only for a failure: its sentence formats the threshold.
+    """
+    if threshold is None or not value > threshold:
+        return []
+    return [CheckFailure(check, value, threshold, message())]
+
+
 def flagged_fraction_check(fraction: float, fail_above: float | None) -> CheckResult:
     """find-issues' gate: the fraction of rows flagged, against ``--fail-above``."""
-    failures = []
-    if fail_above is not None and fraction > fail_above:
-        failures.append(
-            CheckFailure(
-                "fail_above",
-                fraction,
-                fail_above,
-                f"{percent(fraction)} of rows are flagged as label issues, above --fail-above "
-                f"{fail_above:g}",
-            )
-        )
+    failures = _above(
+        "fail_above",
+        fraction,
+        fail_above,
+        lambda: (
+            f"{percent(fraction)} of rows are flagged as label issues, above --fail-above "
+            f"{fail_above:g}"
+        ),
+    )
     return CheckResult({"fail_above": fail_above}, failures)
 
 
@@ -94,16 +104,12 @@ def health_checks(
     class_noise
         ``(class, label_noise)`` of every class; the worst one above the threshold is named.
     """
-    failures = []
-    if max_noise_rate is not None and noise_rate > max_noise_rate:
-        failures.append(
-            CheckFailure(
-                "max_noise_rate",
-                noise_rate,
-                max_noise_rate,
-                f"noise rate {percent(noise_rate)} is above --max-noise-rate {max_noise_rate:g}",
-            )
-        )
+    failures = _above(
+        "max_noise_rate",
+        noise_rate,
+        max_noise_rate,
+        lambda: f"noise rate {percent(noise_rate)} is above --max-noise-rate {max_noise_rate:g}",
+    )
     if max_class_noise_rate is not None:
         noisy = [(name, noise) for name, noise in class_noise if noise > max_class_noise_rate]
         if noisy:

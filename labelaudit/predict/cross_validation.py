@@ -13,7 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
-from labelaudit.predict.features import accepts_sparse, build_preprocessor, prepare_features
+from labelaudit.predict.features import (
+    accepts_sparse,
+    build_preprocessor,
+    prepare_features,
+    short,
+    suspicious_feature_warnings,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,7 +30,8 @@ def encode_labels(labels: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Map labels to ints ``0..K-1`` over the sorted classes; class names are their string form.
 
     Numeric labels sort by value (so integer labels ``0..K-1`` keep their column), anything else
-    by the string form. Raises :class:`InputError` for missing labels or fewer than two classes.
+    by the string form. Float labels that are all integers are named as integers (``1.0`` is
+    class ``1``). Raises :class:`InputError` for missing labels or fewer than two classes.
     """
     import numpy as np
     import pandas as pd
@@ -40,6 +47,9 @@ def encode_labels(labels: pd.Series) -> tuple[np.ndarray, list[str]]:
     if pd.api.types.is_numeric_dtype(labels.dtype) and not pd.api.types.is_bool_dtype(labels.dtype):
         values = labels.to_numpy()
         uniques, codes = np.unique(values, return_inverse=True)
+        if uniques.dtype.kind == "f" and np.all(uniques == np.round(uniques)):
+            # 1.0/3.0/7.0 are the classes 1/3/7: named as integers, so the labels match them.
+            uniques = uniques.astype(np.int64)
         classes = [str(v) for v in uniques.tolist()]
     else:
         strings = np.array([str(v) for v in labels], dtype=object)
@@ -76,23 +86,50 @@ def _fit_fold(
     return full, messages
 
 
-def check_class_sizes(counts: np.ndarray, classes: Sequence[str], folds: int) -> None:
-    """Raise :class:`InputError` naming every class with fewer rows than *folds*."""
+#: More distinct labels than this (or than half the rows) suggests a continuous column.
+MANY_CLASSES = 100
+
+
+def continuous_hint(n_classes: int, n_rows: int, column: object) -> str:
+    """``"label column 'price' has 11,000 distinct values in 12,000 rows: is it a continuous
+    column? "``, or ``""`` when the number of classes is plausible."""
+    if n_classes <= MANY_CLASSES and n_classes <= n_rows / 2:
+        return ""
+    return (
+        f"label column {short(column)!r} has {n_classes:,} distinct values in {n_rows:,} rows: "
+        "is it a continuous column? "
+    )
+
+
+def check_class_sizes(
+    counts: np.ndarray, classes: Sequence[str], folds: int, *, column: object = None
+) -> None:
+    """Raise :class:`InputError` naming the classes with fewer rows than *folds* (summarised).
+
+    With very many classes the message starts by asking whether the label column is continuous.
+    """
     small = [(classes[k], int(n)) for k, n in enumerate(counts) if n < folds]
     if not small:
         return
-    listed = ", ".join(f"'{name}' ({n} row{'' if n == 1 else 's'})" for name, n in small)
+    hint = continuous_hint(len(classes), int(counts.sum()), column)
     fewest = min(n for _, n in small)
+    limit = 2 if hint else 5
+    shown = [f"{short(name)!r} ({n} row{'' if n == 1 else 's'})" for name, n in small[:limit]]
+    more = f", … ({len(small) - limit:,} more)" if len(small) > limit else ""
+    listed = ", ".join(shown) + more
     if len(small) == 1:
         head = f"class {listed} has fewer rows than --folds {folds}"
     else:
-        head = f"classes {listed} have fewer rows than --folds {folds}"
-    if fewest >= 2:
+        head = f"{len(small):,} classes have fewer rows than --folds {folds}: {listed}"
+    if hint:
+        fix = "pass a column of class labels, or bin this one into classes"
+    elif fewest >= 2:
         which = "that class" if len(small) == 1 else "those classes"
         fix = f"use --folds {fewest} or remove the rows of {which}"
     else:
         fix = "a class needs at least 2 rows to be cross-validated: remove or relabel its rows"
-    raise InputError(f"{head}; every class needs a row in every fold. Fix: {fix}.")
+    tail = "" if hint else "; every class needs a row in every fold"
+    raise InputError(f"{hint}{head}{tail}. Fix: {fix}.")
 
 
 def out_of_fold_probabilities(
@@ -150,7 +187,7 @@ def out_of_fold_probabilities(
     probs = _normalised(probs)
     metrics = _fold_metrics(probs, codes, counts, folds)
     metrics["feature_columns"] = {kind: list(cols) for kind, cols in kinds.items()}
-    metrics["warnings"] = seen
+    metrics["warnings"] = suspicious_feature_warnings(features, kinds) + seen
     return probs, classes, metrics
 
 
@@ -168,7 +205,7 @@ def _checked_codes(
         raise InputError("no rows to predict.")
     codes, classes = encode_labels(labels)
     counts = np.bincount(codes, minlength=len(classes))
-    check_class_sizes(counts, classes, folds)
+    check_class_sizes(counts, classes, folds, column=labels.name)
     return codes, classes, counts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,12 @@ if TYPE_CHECKING:
 MAX_CATEGORIES = 20
 #: ... and more than this fraction of the rows are distinct values.
 MAX_UNIQUE_FRACTION = 0.5
+#: Names longer than this are shortened in messages.
+MAX_NAME_CHARS = 40
+#: pandas' name for a column whose header is empty: usually a saved DataFrame index.
+UNNAMED_COLUMN = re.compile(r"Unnamed: \d+")
+#: Column names that usually hold row ids.
+ID_LIKE_NAME = re.compile(r"(?i)(id|index|uuid|guid|key|row|row_?id|.*[_ ]id)")
 #: Cap on the TF-IDF vocabulary of each text column (keeps dense models' memory bounded).
 TEXT_MAX_FEATURES = 10_000
 
@@ -28,6 +35,8 @@ class FeatureSelection:
     labels: pd.Series
     ids: pd.Series | None = None
     text_columns: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    """Columns left out of the features besides the label: the id and ``--drop-column`` ones."""
 
 
 def select_features(
@@ -45,12 +54,13 @@ def select_features(
     if len(frame.columns) == 0:
         raise InputError("the features file has no columns.")
     columns = [str(c) for c in frame.columns]
-    available = ", ".join(columns)
+    available = brief_listing(columns, quote=False)
 
     def require(column: str, option: str) -> None:
         if column not in columns:
             raise InputError(
-                f"{option} '{column}' is not a column of the features file. Columns: {available}."
+                f"{option} {short(column)!r} is not a column of the features file. "
+                f"Columns: {available}."
             )
 
     require(label_column, "--label-column")
@@ -79,6 +89,7 @@ def select_features(
         labels=frame[label_column],
         ids=frame[id_column] if id_column else None,
         text_columns=list(dict.fromkeys(text_columns)),
+        ignored=[c for c in columns if c in excluded and c != label_column],
     )
 
 
@@ -101,6 +112,81 @@ def _column_kind(series: pd.Series) -> str:
     return "unsupported"
 
 
+def short(name: object) -> str:
+    """*name* as text, shortened to :data:`MAX_NAME_CHARS` characters for a message."""
+    text = str(name)
+    return text if len(text) <= MAX_NAME_CHARS else text[: MAX_NAME_CHARS - 1] + "…"
+
+
+def brief_listing(names: Sequence[object], budget: int = 150, *, quote: bool = True) -> str:
+    """Quoted (shortened) names for a message, as many as fit in *budget* characters.
+
+    The rest are counted: ``'a', 'b', … (1,234 more)``, so a message stays one short line
+    whatever the number of names.
+    """
+    shown: list[str] = []
+    length = 0
+    for name in names:
+        quoted = repr(short(name)) if quote else short(name)
+        if shown and length + len(quoted) + 2 > budget:
+            break
+        shown.append(quoted)
+        length += len(quoted) + 2
+    rest = len(names) - len(shown)
+    return ", ".join(shown) + (f", … ({rest:,} more)" if rest else "")
+
+
+@dataclass(frozen=True)
+class ColumnProblem:
+    """A feature column predict cannot use: ``unsupported`` type, ``text``-like or ``id``-like."""
+
+    column: str
+    kind: str
+    detail: str
+
+
+def _string_problem(column: str, series: pd.Series, n_rows: int) -> ColumnProblem | None:
+    """A string column with too many distinct values to be categorical: an id, or text."""
+    distinct = int(series.nunique(dropna=True))
+    if distinct <= MAX_CATEGORIES or distinct <= MAX_UNIQUE_FRACTION * n_rows:
+        return None
+    detail = f"{distinct:,} distinct values in {n_rows:,} rows"
+    values = series.dropna().astype(str)
+    unique_per_row = distinct == n_rows
+    if unique_per_row and not values.str.contains(r"\s", regex=True).any():
+        return ColumnProblem(column, "id", detail)
+    return ColumnProblem(column, "text", detail)
+
+
+_SINGLE = {
+    "unsupported": "column {name!r} has type {detail}, which predict cannot use; convert it to a "
+    "number or leave it out with --drop-column {name}.",
+    "text": "column {name!r} is text-like ({detail}), not categorical; name it with "
+    "--text-column {name} to TF-IDF encode it, or leave it out with --drop-column {name}.",
+    "id": "column {name!r} looks like a row id ({detail}: one per row, no spaces), not a "
+    "feature; name it with --id-column {name} to copy it to the output, or leave it out "
+    "with --drop-column {name}.",
+}
+_GROUPS = {
+    "id": "row ids, unique per row (--id-column for one, --drop-column for the others)",
+    "text": "text-like (--text-column NAME to TF-IDF encode, or --drop-column NAME)",
+    "unsupported": "unsupported types (convert to numbers, or --drop-column NAME)",
+}
+
+
+def problems_message(problems: Sequence[ColumnProblem]) -> str:
+    """One error message for every problem column, grouped by kind (each list summarised)."""
+    if len(problems) == 1:
+        problem = problems[0]
+        return _SINGLE[problem.kind].format(name=short(problem.column), detail=problem.detail)
+    parts = []
+    for kind, description in _GROUPS.items():
+        names = [short(p.column) for p in problems if p.kind == kind]
+        if names:
+            parts.append(f"{description}: {brief_listing(names, budget=70)}")
+    return f"{len(problems)} feature columns cannot be used; " + "; ".join(parts) + "."
+
+
 def prepare_features(
     features: pd.DataFrame, text_columns: Sequence[str] = ()
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
@@ -112,8 +198,10 @@ def prepare_features(
     Raises
     ------
     InputError
-        A column of an unsupported type (dates, ...) or a string column with too many distinct
-        values to be categorical that was not named with ``--text-column``.
+        Naming every column that cannot be used: an unsupported type (dates, ...), or a string
+        column with too many distinct values to be categorical that was not named with
+        ``--text-column`` (an id-like one, unique per row without spaces, is told to use
+        ``--id-column``).
     """
     import numpy as np
     import pandas as pd
@@ -121,40 +209,57 @@ def prepare_features(
     text = set(text_columns)
     prepared: dict[str, pd.Series] = {}
     kinds: dict[str, list[str]] = {"numeric": [], "categorical": [], "text": []}
+    problems: list[ColumnProblem] = []
     n_rows = len(features)
     for column in features.columns:
         series = features[column]
-        if column in text:
+        kind = "text" if column in text else _column_kind(series)
+        if kind == "text":
             missing = series.isna().to_numpy()
             strings = series.astype(object).where(~missing, "").astype(str)
             prepared[column] = strings.astype(object)
-            kinds["text"].append(column)
-            continue
-        kind = _column_kind(series)
-        if kind == "numeric":
+        elif kind == "numeric":
             values = pd.to_numeric(series, errors="coerce").astype("float64")
             prepared[column] = values.replace([np.inf, -np.inf], np.nan)
-            kinds["numeric"].append(column)
+        elif kind == "unsupported":
+            problems.append(ColumnProblem(column, "unsupported", str(series.dtype)))
             continue
-        if kind == "unsupported":
-            raise InputError(
-                f"column '{column}' has type {series.dtype}, which predict cannot use; "
-                f"convert it to a number or leave it out with --drop-column {column}."
-            )
-        if kind == "string":
-            distinct = int(series.nunique(dropna=True))
-            if distinct > MAX_CATEGORIES and distinct > MAX_UNIQUE_FRACTION * n_rows:
-                raise InputError(
-                    f"column '{column}' is text-like ({distinct} distinct values in {n_rows} "
-                    "rows), not categorical; name it with --text-column "
-                    f"{column} to TF-IDF encode it, or leave it out with --drop-column {column}."
-                )
-        missing = series.isna().to_numpy()
-        strings = series.astype(object).where(~missing, "").astype(str).astype(object)
-        strings[missing] = np.nan
-        prepared[column] = strings
-        kinds["categorical"].append(column)
+        else:
+            problem = _string_problem(column, series, n_rows) if kind == "string" else None
+            if problem is not None:
+                problems.append(problem)
+                continue
+            missing = series.isna().to_numpy()
+            strings = series.astype(object).where(~missing, "").astype(str).astype(object)
+            strings[missing] = np.nan
+            prepared[column] = strings
+            kind = "categorical"
+        kinds[kind].append(column)
+    if problems:
+        raise InputError(problems_message(problems))
     return pd.DataFrame(prepared, index=features.index), kinds
+
+
+def suspicious_feature_warnings(features: pd.DataFrame, kinds: dict[str, list[str]]) -> list[str]:
+    """Warnings for feature columns that look like a saved index or a row id.
+
+    ``Unnamed: 0`` (pandas' name for a CSV column without a header, usually a DataFrame index
+    written with ``to_csv``) is always flagged; a column with an id-like name is flagged when
+    its values are unique per row. Such columns let a model memorise rows, not learn labels.
+    """
+    messages = []
+    for column in (*kinds["numeric"], *kinds["categorical"]):
+        name = str(column)
+        unnamed = UNNAMED_COLUMN.fullmatch(name) is not None
+        id_named = ID_LIKE_NAME.fullmatch(name) is not None
+        if not unnamed and not (id_named and features[column].nunique() == len(features)):
+            continue
+        why = "an unnamed column, probably a saved index" if unnamed else "unique per row"
+        messages.append(
+            f"column {short(name)!r} ({why}) is used as a feature; if it is a row id, pass "
+            f"--id-column '{short(name)}' or --drop-column '{short(name)}'."
+        )
+    return messages
 
 
 def build_preprocessor(kinds: dict[str, list[str]], *, dense: bool) -> ColumnTransformer:

@@ -13,6 +13,7 @@ from typing import Any
 
 from labelaudit.errors import InputError
 from labelaudit.predict._sklearn import validate_estimator_params
+from labelaudit.predict.features import brief_listing
 
 
 def _logistic_regression(seed: int) -> Any:
@@ -99,6 +100,16 @@ def _import_classifier(path: str) -> Any:
     return cls
 
 
+#: ``--seed`` range: what numpy's and scikit-learn's ``random_state`` accept.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: int) -> None:
+    """Raise :class:`InputError` about ``--seed`` unless it is in ``0..2**32 - 1``."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed must be between 0 and {MAX_SEED}, got {seed}.")
+
+
 def parse_model_params(params_json: str | None) -> dict[str, Any]:
     """Parse ``--model-params``: a JSON object of constructor parameters (may be empty)."""
     if params_json is None or not params_json.strip():
@@ -139,9 +150,11 @@ def build_model(name: str, params_json: str | None = None, seed: int = 0) -> Mod
     Raises
     ------
     InputError
-        Unknown model, invalid JSON, an unknown or invalid parameter, not a classifier, or a
-        classifier with neither ``predict_proba`` nor ``decision_function``.
+        A seed outside ``0..2**32 - 1``, unknown model, invalid JSON, an unknown or invalid
+        parameter, not a classifier, or a classifier with neither ``predict_proba`` nor
+        ``decision_function``.
     """
+    check_seed(seed)
     params = parse_model_params(params_json)
     estimator = MODELS[name](seed) if name in MODELS else _instantiate_classifier(name, seed)
     _apply_params(estimator, params, name)
@@ -158,17 +171,35 @@ def build_model(name: str, params_json: str | None = None, seed: int = 0) -> Mod
     )
 
 
-def _instantiate_classifier(name: str, seed: int) -> Any:
-    """Create the importable classifier *name* with no arguments, seeded when it takes a seed."""
-    from sklearn.base import is_classifier
+def is_classifier_class(cls: type) -> bool:
+    """Whether *cls* declares itself a scikit-learn classifier, judged without creating it.
 
+    ``ClassifierMixin`` (every scikit-learn classifier, and XGBoost's, LightGBM's, ...) or the
+    older ``_estimator_type = "classifier"`` class attribute.
+    """
+    from sklearn.base import ClassifierMixin
+
+    return issubclass(cls, ClassifierMixin) or getattr(cls, "_estimator_type", None) == (
+        "classifier"
+    )
+
+
+def _instantiate_classifier(name: str, seed: int) -> Any:
+    """Create the importable classifier *name* with no arguments, seeded when it takes a seed.
+
+    The class is checked first: a class that is not a classifier is never called (creating an
+    arbitrary class can have effects).
+    """
     cls = _import_classifier(name)
+    if not is_classifier_class(cls):
+        raise InputError(
+            f"--model {name}: is not a scikit-learn classifier (not a ClassifierMixin "
+            "subclass); use a short name or a classifier class such as sklearn.svm.SVC."
+        )
     try:
         estimator = cls()
     except TypeError as exc:
         raise InputError(f"--model {name}: cannot be created without arguments ({exc}).") from exc
-    if not is_classifier(estimator):
-        raise InputError(f"--model {name}: is not a scikit-learn classifier.")
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
     return estimator
@@ -181,9 +212,9 @@ def _apply_params(estimator: Any, params: dict[str, Any], name: str) -> None:
     valid = estimator.get_params(deep=True)
     unknown = sorted(set(params) - set(valid))
     if unknown:
-        names = ", ".join(sorted(k for k in valid if "__" not in k))
+        names = brief_listing(sorted(k for k in valid if "__" not in k), budget=160)
         raise InputError(
-            f"--model-params: {', '.join(repr(k) for k in unknown)} "
+            f"--model-params: {brief_listing(unknown)} "
             f"{'is not a parameter' if len(unknown) == 1 else 'are not parameters'} "
             f"of {type(estimator).__name__}. Valid: {names}."
         )

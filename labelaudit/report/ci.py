@@ -61,7 +61,7 @@ def measured(gate: str, document: dict[str, Any]) -> float | None:
     if gate == "max_noise_rate":
         return document.get("noise_rate")
     classes = document.get("classes") or []
-    return max((c["label_noise"] for c in classes), default=None)
+    return max((c["label_noise"] for c in classes if "label_noise" in c), default=None)
 
 
 def gate_cases(command: str, document: dict[str, Any], checks: CheckResult) -> list[Case]:
@@ -91,6 +91,13 @@ def class_cases(command: str, document: dict[str, Any], checks: CheckResult) -> 
     cases = []
     for row in document.get("classes") or []:
         name = f"class {visible(row['class'], one_line=True)!s}"
+        if "n_flagged" in row:  # find-issues: the rows its filter flagged; no per-class gate
+            facts = (
+                f"{row['n_flagged']:,} of {row['n_examples']:,} rows flagged "
+                f"({percent(row['flagged_fraction'])}) by --filter-by {document['filter_by']}"
+            )
+            cases.append(Case(f"labelaudit.{command}.classes", name, "passed", facts, facts))
+            continue
         noise = row["label_noise"]
         facts = (
             f"label noise {percent(noise)} ({row['n_label_issues']:,} estimated label issues in "
@@ -183,7 +190,8 @@ def markdown_summary(
     for case in gates:
         option = GATES.get(case.name, (case.name,))[0]
         lines.append(f"| `{option}` | {icons[case.outcome]} | {markdown_text(case.message)} |")
-    classes = sorted(document.get("classes") or [], key=lambda c: -c["label_noise"])[:top]
+    classes = [c for c in document.get("classes") or [] if "label_noise" in c]
+    classes = sorted(classes, key=lambda c: -c["label_noise"])[:top]
     if classes:
         lines += ["", f"**Classes with the most label noise** (top {len(classes)})", ""]
         lines += ["| class | rows | label noise | est. issues |", "|---|--:|--:|--:|"]

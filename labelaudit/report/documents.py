@@ -129,8 +129,15 @@ def find_issues_document(
     rank_by: str,
     output: str | None,
     fail_above: float | None,
+    warnings: Sequence[str] = (),
+    classes: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The ``find-issues --json`` document; ``issues`` holds the ``--top`` most likely errors."""
+    """The ``find-issues --json`` document; ``issues`` holds the ``--top`` most likely errors.
+
+    ``n_label_issues`` is the number of rows the *filter_by* filter flagged; ``warnings`` are
+    the sentences also printed on stderr (e.g. a model no better than the majority class);
+    ``classes`` are the flagged rows per given class (:func:`flagged_by_class`).
+    """
     fraction = n_label_issues / n_examples
     return {
         "n_examples": n_examples,
@@ -142,8 +149,30 @@ def find_issues_document(
         "output": output,
         "fail_above": fail_above,
         "passed": None if fail_above is None else fraction <= fail_above,
+        "warnings": list(warnings),
+        "classes": list(classes),
         "issues": top_rows,
     }
+
+
+def flagged_by_class(
+    classes: Sequence[Any], class_counts: np.ndarray, flagged_counts: np.ndarray
+) -> list[dict[str, Any]]:
+    """Per given class: its rows, the rows flagged and their fraction, most flagged first.
+
+    Ties keep the class order (a stable sort).
+    """
+    fractions = flagged_counts / np.maximum(class_counts, 1)
+    order = np.argsort(-fractions, kind="stable")
+    return [
+        {
+            "class": classes[int(k)],
+            "n_examples": int(class_counts[k]),
+            "n_flagged": int(flagged_counts[k]),
+            "flagged_fraction": float(fractions[k]),
+        }
+        for k in order
+    ]
 
 
 def score_document(
@@ -167,15 +196,93 @@ def score_document(
     }
 
 
-def health_document(report: HealthReport, classes: Sequence[Any]) -> dict[str, Any]:
-    """The ``health --json`` document (DESIGN.md section 3), with class names for indices."""
+COUNT_DESCRIPTIONS = {
+    "find_issues": "rows find-issues flags with its default filter ({filter_by}); "
+    "--fail-above gates on their fraction",
+    "confident_learning_estimate": "confident learning's estimate of the label issues, health's "
+    "headline: noise rate = this / rows, gated by --max-noise-rate",
+    "per_class_sum": "sum of the per-class 'issues' (each class's estimate, rounded); each "
+    "class's share is gated by --max-class-noise-rate",
+}
+"""One line per count of ``health``'s ``counts``, saying what it is and what gates on it."""
+
+
+FLAGGED_NOT_COUNTED = (
+    "not counted for inputs of more than {limit:,} probabilities: it needs a second, full "
+    "pruning pass over them; run find-issues for it, or pass health --flagged-count"
+)
+"""Why ``counts.find_issues`` is ``null`` on large inputs."""
+
+
+def counts_document(
+    *, flagged: int | None, filter_by: str, estimate: int, per_class_sum: int, limit: int = 0
+) -> dict[str, dict[str, Any]]:
+    """health's three label-issue counts, each with the sentence that tells them apart.
+
+    *flagged* is ``None`` when it was not counted (over *limit* probabilities); its value is
+    then ``null`` and its description says why.
+    """
+    values = {
+        "find_issues": flagged,
+        "confident_learning_estimate": estimate,
+        "per_class_sum": per_class_sum,
+    }
+    counts = {
+        name: {
+            "value": None if value is None else int(value),
+            "description": COUNT_DESCRIPTIONS[name].format(filter_by=filter_by),
+        }
+        for name, value in values.items()
+    }
+    if flagged is None:
+        counts["find_issues"]["description"] += "; " + FLAGGED_NOT_COUNTED.format(limit=limit)
+    return counts
+
+
+def noise_matrix_document(
+    noise_matrix: np.ndarray,
+    classes: Sequence[Any],
+    order: Sequence[int] | None,
+    *,
+    omitted: str | None,
+) -> dict[str, Any]:
+    """``noise_matrix`` (rows given, columns true, in *order*) or ``None`` with the reason."""
+    if omitted is not None:
+        return {"noise_matrix": None, "noise_matrix_omitted": omitted}
+    indices = np.arange(len(classes)) if order is None else np.asarray(order, dtype=np.int64)
+    matrix = np.asarray(noise_matrix, dtype=np.float64)[np.ix_(indices, indices)]
+    return {
+        "noise_matrix": {
+            "classes": [classes[int(k)] for k in indices],
+            "given_by_true": matrix,
+        },
+        "noise_matrix_omitted": None,
+    }
+
+
+def health_document(
+    report: HealthReport,
+    classes: Sequence[Any],
+    *,
+    counts: dict[str, Any] | None = None,
+    confusions: Sequence[Any] = (),
+    noise_matrix: dict[str, Any] | None = None,
+    warnings: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The ``health --json`` document (DESIGN.md section 3), with class names for indices.
+
+    ``overlapping_classes`` holds the pairs the report lists (``--top``, or all of them);
+    ``n_class_pairs`` says how many there are in all.
+    """
+    n_classes = int(report.n_classes)
     return plain(
         {
             "n_examples": int(report.n_examples),
-            "n_classes": int(report.n_classes),
+            "n_classes": n_classes,
             "n_label_issues": int(report.n_label_issues),
             "noise_rate": float(report.noise_rate),
             "health_score": float(report.health_score),
+            **({} if counts is None else {"counts": counts}),
             "classes": [
                 {
                     "class": classes[int(c.class_index)],
@@ -188,6 +295,7 @@ def health_document(report: HealthReport, classes: Sequence[Any]) -> dict[str, A
                 }
                 for c in report.classes
             ],
+            "n_class_pairs": n_classes * (n_classes - 1) // 2,
             "overlapping_classes": [
                 {
                     "class_a": classes[int(o.class_a)],
@@ -197,6 +305,16 @@ def health_document(report: HealthReport, classes: Sequence[Any]) -> dict[str, A
                 }
                 for o in report.overlapping_classes
             ],
+            "top_confusions": [
+                {
+                    "given": classes[int(c.given)],
+                    "true": classes[int(c.true)],
+                    "probability": float(c.probability),
+                }
+                for c in confusions
+            ],
+            **({} if noise_matrix is None else noise_matrix),
+            "warnings": list(warnings),
         }
     )
 

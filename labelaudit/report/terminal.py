@@ -137,7 +137,10 @@ def render_find_issues(
     console: Console, document: dict[str, Any], top_rows: list[dict[str, Any]]
 ) -> None:
     """Summary line and the table of the most likely label errors."""
-    console.print(issues_summary(document["n_label_issues"], document["n_examples"]))
+    summary = issues_summary(document["n_label_issues"], document["n_examples"])
+    if document.get("filter_by"):
+        summary += f", flagged by --filter-by {document['filter_by']}"
+    console.print(summary)
     if len(top_rows):
         console.print(f"Most likely label errors (top {len(top_rows)}, lowest quality first):")
         console.print(_rows_table(top_rows))
@@ -169,8 +172,16 @@ def _viridis(value: float) -> tuple[int, int, int]:
     return tuple(round(a[i] + (b[i] - a[i]) * frac) for i in range(3))  # type: ignore[return-value]
 
 
+#: Heatmap column headers are the class names when every name is at most this long, else numbers.
+HEADER_NAME_WIDTH = 8
+
+
 def noise_heatmap(noise_matrix: np.ndarray, classes: Sequence[Any]) -> Table:
-    """The noise matrix ``P(given=i | true=j)`` in percent, as a colour heatmap table."""
+    """The noise matrix ``P(given=i | true=j)`` in percent, as a colour heatmap table.
+
+    Column headers are the class names when they are all short, else the numbers that prefix
+    each row's full class name (names are never cut).
+    """
     from rich import box
     from rich.color import Color
     from rich.style import Style
@@ -178,13 +189,14 @@ def noise_heatmap(noise_matrix: np.ndarray, classes: Sequence[Any]) -> Table:
     from rich.text import Text
 
     n_classes = len(classes)
-    by_index = n_classes > 8
+    names = [str(name) for name in classes]
+    by_index = any(len(name) > HEADER_NAME_WIDTH for name in names)
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
     table.add_column("given \\ true", justify="left", no_wrap=True)
-    for index, name in enumerate(classes):
-        header = display(index if by_index else printable(str(name))[:8])
+    for index, name in enumerate(names):
+        header = display(index if by_index else name)
         table.add_column(header, justify="right", no_wrap=True)
-    for i, name in enumerate(classes):
+    for i, name in enumerate(names):
         cells: list[Text | str] = [display(f"{i} {name}" if by_index else name)]
         for j in range(n_classes):
             value = float(noise_matrix[i, j])
@@ -196,10 +208,114 @@ def noise_heatmap(noise_matrix: np.ndarray, classes: Sequence[Any]) -> Table:
     return table
 
 
-def render_health(
-    console: Console, report: HealthReport, classes: Sequence[Any], *, top: int
+def _confusions_table(confusions: Sequence[dict[str, Any]]) -> Table:
+    """The largest off-diagonal noise-matrix cells: given, true and ``P(given | true)``."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("true class")
+    table.add_column("given as")
+    table.add_column("% of the true class", justify="right")
+    for cell in confusions:
+        table.add_row(display(cell["true"]), display(cell["given"]), percent(cell["probability"]))
+    return table
+
+
+def _counts_lines(counts: dict[str, Any]) -> str:
+    """The three label-issue counts, each named (see ``documents.counts_document``)."""
+    shown = {
+        name: "-" if item["value"] is None else f"{item['value']:,}"
+        for name, item in counts.items()
+    }
+    width = max(len(text) for text in shown.values())
+    return "\n".join(
+        f"  {shown[name]:>{width}}  {item['description']}" for name, item in counts.items()
+    )
+
+
+def _per_class_table(
+    report: HealthReport, classes: Sequence[Any], order: Sequence[int] | None
+) -> Table:
+    """One row per class: worst first, or in ``--class-order``."""
+    from rich import box
+    from rich.table import Table
+
+    by_index = {int(c.class_index): c for c in report.classes}
+    rows = list(report.classes) if order is None else [by_index[int(k)] for k in order]
+    per_class = Table(box=box.SIMPLE_HEAD)
+    for header in ("class", "rows", "issues", "inv. issues", "label noise", "inv. noise"):
+        per_class.add_column(header, justify="left" if header == "class" else "right")
+    per_class.add_column("quality", justify="right")
+    for c in rows:
+        per_class.add_row(
+            display(classes[int(c.class_index)]),
+            f"{int(c.n_examples):,}",
+            f"{int(c.n_label_issues):,}",
+            f"{int(c.n_inverse_label_issues):,}",
+            percent(float(c.label_noise)),
+            percent(float(c.inverse_label_noise)),
+            f"{float(c.label_quality):.3f}",
+        )
+    return per_class
+
+
+def _render_noise_matrix(
+    console: Console,
+    report: HealthReport,
+    classes: Sequence[Any],
+    *,
+    top: int,
+    order: Sequence[int] | None,
 ) -> None:
-    """Overall panel, per-class table, top overlapping pairs and the noise-matrix heatmap."""
+    """The heatmap (in *order*) up to :data:`MAX_HEATMAP_CLASSES`, else the top confusions."""
+    from labelaudit.core.health import top_confusions
+
+    matrix = np.asarray(report.noise_matrix)
+    if report.n_classes <= MAX_HEATMAP_CLASSES:
+        if order is not None:
+            matrix = matrix[np.ix_(order, order)]
+            classes = [classes[int(k)] for k in order]
+        console.print(
+            "Noise matrix: % of the rows of each true class (column) per given label (row)"
+        )
+        heatmap = noise_heatmap(matrix, classes)
+        # At its natural width, even past the terminal's: a cut name or cell would mislead.
+        natural = console.measure(heatmap, options=console.options.update(width=10_000)).maximum
+        saved = console.width
+        console.width = max(saved, natural)
+        try:
+            console.print(heatmap)
+        finally:
+            console.width = saved
+        return
+    cells = [
+        {"given": classes[c.given], "true": classes[c.true], "probability": c.probability}
+        for c in top_confusions(matrix, top)
+    ]
+    console.print(
+        f"Noise matrix not drawn for {report.n_classes} classes (more than "
+        f"{MAX_HEATMAP_CLASSES})" + (f"; its {len(cells)} largest confusions:" if cells else ".")
+    )
+    if cells:
+        console.print(_confusions_table(cells))
+
+
+def render_health(
+    console: Console,
+    report: HealthReport,
+    classes: Sequence[Any],
+    *,
+    top: int,
+    counts: dict[str, Any] | None = None,
+    order: Sequence[int] | None = None,
+    all_pairs: bool = False,
+) -> None:
+    """Overall panel, the three counts, per-class table, top overlapping pairs, noise matrix.
+
+    *counts* is the document's ``counts`` (each count named); *order* the ``--class-order``;
+    *all_pairs* lists every pair the report holds, not just the *top* ones.
+    """
     from rich import box
     from rich.panel import Panel
     from rich.table import Table
@@ -211,27 +327,17 @@ def render_health(
         f"{report.n_classes} classes"
     )
     console.print(Panel(overall, title="Label health", expand=False))
+    if counts:
+        console.print("Label-issue counts, and which is which:")
+        console.print(_counts_lines(counts), markup=False, highlight=False, soft_wrap=True)
 
-    console.print("Per class (worst first):")
-    per_class = Table(box=box.SIMPLE_HEAD)
-    for header in ("class", "rows", "issues", "inv. issues", "label noise", "inv. noise"):
-        per_class.add_column(header, justify="left" if header == "class" else "right")
-    per_class.add_column("quality", justify="right")
-    for c in report.classes:
-        per_class.add_row(
-            display(classes[int(c.class_index)]),
-            f"{int(c.n_examples):,}",
-            f"{int(c.n_label_issues):,}",
-            f"{int(c.n_inverse_label_issues):,}",
-            percent(float(c.label_noise)),
-            percent(float(c.inverse_label_noise)),
-            f"{float(c.label_quality):.3f}",
-        )
-    console.print(per_class)
+    console.print("Per class (worst first):" if order is None else "Per class (--class-order):")
+    console.print(_per_class_table(report, classes, order))
 
-    pairs = list(report.overlapping_classes)[:top]
+    pairs = list(report.overlapping_classes)[: None if all_pairs else top]
     if pairs:
-        console.print(f"Most overlapping classes (top {len(pairs)}):")
+        shown = "all pairs" if all_pairs else f"top {len(pairs)}"
+        console.print(f"Most overlapping classes ({shown}):")
         overlap = Table(box=box.SIMPLE_HEAD)
         for header in ("class a", "class b", "rows", "joint probability"):
             overlap.add_column(header, justify="right" if header[0] in "rj" else "left")
@@ -243,18 +349,7 @@ def render_health(
                 f"{float(o.joint_probability):.4f}",
             )
         console.print(overlap)
-
-    if report.n_classes <= MAX_HEATMAP_CLASSES:
-        heatmap = noise_heatmap(np.asarray(report.noise_matrix), classes)
-        console.print(
-            "Noise matrix: % of the rows of each true class (column) per given label (row)"
-        )
-        console.print(heatmap, width=max(console.width, 20 + 5 * report.n_classes))
-    else:
-        console.print(
-            f"Noise matrix not drawn for {report.n_classes} classes "
-            f"(more than {MAX_HEATMAP_CLASSES})."
-        )
+    _render_noise_matrix(console, report, classes, top=top, order=order)
 
 
 def render_clean(console: Console, document: dict[str, Any]) -> None:
@@ -286,29 +381,40 @@ def render_clean(console: Console, document: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def fold_progress(folds: int, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
-    """A ``Fitting folds`` bar on stderr; yields the callback that advances it.
+    """A ``Fitting fold k of n`` bar with a spinner and elapsed time on stderr.
 
-    The bar appears at the first call (once the inputs are valid: no bar above an input error).
+    Yields the callback that advances it. The bar appears at the first call (once the inputs
+    are valid: no bar above an input error) and keeps moving during a long first fold.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     progress = Progress(
-        TextColumn("Fitting folds"),
+        SpinnerColumn(),
+        TextColumn("Fitting folds ({task.description})"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=stderr_console(),
         disable=not enabled,
     )
-    task = progress.add_task("folds", total=folds)
+    task = progress.add_task(f"fold 1 of {folds}", total=folds)
     started = False
 
     def on_fold(done: int, total: int) -> None:
         nonlocal started
+        current = f"fold {min(done + 1, total)} of {total}" if done < total else "done"
+        progress.update(task, completed=done, description=current)
         if not started:
             progress.start()
             started = True
-        progress.update(task, completed=done)
+        progress.refresh()
 
     try:
         yield on_fold
@@ -317,34 +423,72 @@ def fold_progress(folds: int, *, enabled: bool) -> Iterator[Callable[[int, int],
             progress.stop()
 
 
-def render_predict(err: Console, out: Console, document: dict[str, Any]) -> None:
-    """Fit warnings on *err*; the summary table (and ``.npy`` column classes) on *out*."""
-    from rich.table import Table
+def _encodable(text: str, console: Console) -> str:
+    """*text* as the console's stream can write it (``\\xd7`` for what it cannot encode)."""
+    encoding = getattr(console.file, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        pass
+    return text
 
+
+def _column_names(names: Sequence[str], limit: int = 6) -> str:
+    """``a, b, c`` or ``a, b, … (12 more)``: some of the columns of one kind."""
+    shown = ", ".join(str(name) for name in names[:limit])
+    return shown + (f", … ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _feature_lines(kinds: dict[str, list[str]]) -> str:
+    """Which columns were used as numeric / categorical / text, and which were ignored."""
+    lines = [
+        f"{len(kinds[kind])} {kind}" + (f": {_column_names(kinds[kind])}" if kinds[kind] else "")
+        for kind in ("numeric", "categorical", "text")
+    ]
+    if kinds.get("ignored"):
+        lines.append(f"ignored: {_column_names(kinds['ignored'])}")
+    return "\n".join(lines)
+
+
+def render_predict(err: Console, out: Console, document: dict[str, Any]) -> None:
+    """Fit warnings and notes on *err*; the summary table (and ``.npy`` legend) on *out*.
+
+    Whatever *out*'s encoding cannot write (an ASCII locale) is backslash-escaped rather than
+    failing after the output file was written.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    for message in document.get("notes", []):
+        err.print(display(_encodable(f"Note: {message}", err)), highlight=False, soft_wrap=True)
     for message in document["warnings"]:
-        err.print(display(f"Warning: {message}"), highlight=False, soft_wrap=True)
-    kinds = document["feature_columns"]
-    table = Table(title=display(f"Out-of-fold probabilities written to {document['output']}"))
+        err.print(display(_encodable(f"Warning: {message}", err)), highlight=False, soft_wrap=True)
+    table = Table(
+        title=display(_encodable(f"Out-of-fold probabilities written to {document['output']}", out))
+    )
     table.show_header = False
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("model", display(document["model"]))
-    table.add_row("rows × classes", f"{document['n_rows']} × {document['n_classes']}")
-    table.add_row(
-        "features",
-        f"{len(kinds['numeric'])} numeric, {len(kinds['categorical'])} categorical, "
-        f"{len(kinds['text'])} text",
-    )
-    table.add_row(
-        "cross-validation", f"{document['folds']} stratified folds, seed {document['seed']}"
-    )
-    table.add_row(
-        "accuracy",
-        f"{document['accuracy']:.4f} (majority class: {document['baseline_accuracy']:.4f})",
-    )
-    table.add_row("log loss", f"{document['log_loss']:.4f}")
-    table.add_row("time", f"{document['seconds']:.1f} s")
+    rows = [
+        ("model", document["model"]),
+        ("rows x classes", f"{document['n_rows']} x {document['n_classes']}"),
+        ("features", _feature_lines(document["feature_columns"])),
+        ("cross-validation", f"{document['folds']} stratified folds, seed {document['seed']}"),
+        (
+            "accuracy",
+            f"{document['accuracy']:.4f} (majority class: {document['baseline_accuracy']:.4f})",
+        ),
+        ("log loss", f"{document['log_loss']:.4f}"),
+        ("time", f"{document['seconds']:.1f} s"),
+    ]
+    for name, value in rows:
+        lines = _encodable(str(value), out).split("\n")  # one visible line per feature kind
+        table.add_row(name, Text("\n").join(display(line) for line in lines))
     out.print(table)
     if document["column_classes"]:
         mapping = ", ".join(f"{k} = {name}" for k, name in enumerate(document["classes"]))
-        out.print(display(f"Columns of {document['output']}: {mapping}"), soft_wrap=True)
+        out.print(
+            display(_encodable(f"Columns of {document['output']}: {mapping}", out)), soft_wrap=True
+        )

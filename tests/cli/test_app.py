@@ -187,8 +187,9 @@ BAD_INPUTS = [
     pytest.param(
         BadInput(
             "find-issues --labels bad.csv --probs p.parquet --id-column id",
-            error="Error: bad.csv: label 'emu' in row 1 is not a class of p.parquet (75 rows have "
-            "labels that are not classes); the classes are 'cat', 'dog', 'bird'.\n"
+            error="Error: bad.csv: column 'label': label 'emu' in row 1 is not a class of "
+            "p.parquet (nor are the labels of at least 74 more rows after it); the classes are "
+            "'cat', 'dog', 'bird'.\n"
             "Check that the labels and probs belong together (for .npy probs with string labels, "
             "pass --classes in column order).",
             prepare=bad_csv("bad.csv", label=["cat", "emu"] * 75),
@@ -198,8 +199,8 @@ BAD_INPUTS = [
     pytest.param(
         BadInput(
             "score --labels bad.npy --probs p.npy",
-            error="Error: bad.npy: label '3' in row 0 is not a class of p.npy (150 rows have "
-            "labels that are not classes); the classes are '0', '1', '2'.\n"
+            error="Error: bad.npy: label '3' in row 0 is not a class of p.npy (nor are the labels "
+            "of at least 149 more rows after it); the classes are '0', '1', '2'.\n"
             "Check that the labels and probs belong together (for .npy probs with string labels, "
             "pass --classes in column order).",
             prepare=lambda folder: np.save(folder / "bad.npy", np.full(N_ROWS, 3)),
@@ -209,8 +210,9 @@ BAD_INPUTS = [
     pytest.param(
         BadInput(
             "find-issues --labels data.csv --probs p.npy",
-            error="Error: data.csv: label 'bird' in row 0 is not a class of p.npy (150 rows have "
-            "labels that are not classes); the classes are '0', '1', '2'.\n"
+            error="Error: data.csv: column 'label': label 'bird' in row 0 is not a class of p.npy "
+            "(nor are the labels of at least 149 more rows after it); the classes are '0', '1', "
+            "'2'.\n"
             "Check that the labels and probs belong together (for .npy probs with string labels, "
             "pass --classes in column order).",
         ),
@@ -219,8 +221,8 @@ BAD_INPUTS = [
     pytest.param(
         BadInput(
             "health --labels bad.csv --probs p.parquet --id-column id",
-            error="Error: bad.csv: column 'label': row 1 has no label (75 rows missing); every "
-            "row needs a label.",
+            error="Error: bad.csv: column 'label': row 1 has no label (nor do at least 74 more "
+            "rows after it); every row needs a label.",
             prepare=bad_csv("bad.csv", label=["cat", None] * 75),
         ),
         id="label-missing",
@@ -256,7 +258,8 @@ BAD_INPUTS = [
         BadInput(
             "health --labels y.npy --probs bad.npy",
             error="Error: bad.npy: row 0: probabilities sum to 0.9, not 1 (tolerance 0.0001).\n"
-            "Pass --normalize to rescale every row to sum to 1.",
+            "Pass --normalize to rescale every row to sum to 1 (or --multi-label if these are "
+            "per-class probabilities of label sets).",
             prepare=bad_probs(lambda probs: probs * 0.9),
         ),
         id="probs-not-summing-to-1",
@@ -306,7 +309,7 @@ BAD_INPUTS = [
     pytest.param(
         BadInput(
             "score --labels data.csv --probs p.parquet",
-            error="Error: p.parquet: column 'id' is not numeric (str); every column except the id "
+            error="Error: p.parquet: column 'id' is not numeric (large_string); every probability "
             "column must hold one class's probabilities. If it is an id column, pass --id-column "
             "id.",
         ),
@@ -331,7 +334,9 @@ BAD_INPUTS = [
     pytest.param(
         BadInput(
             "score --labels y.txt --probs p.npy",
-            error="Error: y.txt: unsupported labels file type '.txt'; use .parquet, .csv, .npy.",
+            error="Error: y.txt: unsupported labels file type '.txt'; use .parquet, .csv, .tsv "
+            "(optionally compressed), .arrow/.feather, .npy, a folder of Parquet files or '-' "
+            "for stdin.",
             prepare=write_bytes("y.txt", b"label\n1\n"),
         ),
         id="labels-file-type-unsupported",

@@ -79,8 +79,20 @@ def test_find_issues_writes_both_files(inputs: list[str], tmp_path: Path) -> Non
          "--markdown", str(summary), "-o", str(tmp_path / "issues.csv"), "--quiet"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    (case,) = suite(junit).iter("testcase")
-    assert case.get("name") == "fail_above" and case.find("failure") is None
+    gate, *class_cases = suite(junit).iter("testcase")
+    assert gate.get("name") == "fail_above" and gate.find("failure") is None
+    # One case per class: the rows flagged in it, equal to the written issues per given class.
+    issues = pd.read_csv(tmp_path / "issues.csv", keep_default_na=False)
+    labels = pd.read_csv(tmp_path / "labels.csv", keep_default_na=False)
+    assert len(class_cases) == len(CLASSES)
+    for case in class_cases:
+        assert case.get("classname") == "labelaudit.find-issues.classes"
+        assert case.find("failure") is None
+    for name in CLASSES[:2]:  # printable names: the third is shown escaped
+        (case,) = [c for c in class_cases if c.get("name") == f"class {name}"]
+        flagged = int((issues["given_label"] == name).sum())
+        rows = int((labels["label"] == name).sum())
+        assert case.findtext("system-out").startswith(f"{flagged:,} of {rows:,} rows flagged")
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("## labelaudit find-issues: ✅ passed\n")
     assert "| row | id | given | predicted | quality |" in text

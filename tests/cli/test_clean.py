@@ -69,8 +69,12 @@ def test_clean_refuses_issues_of_other_data(data: Dataset, invoke: Invoke) -> No
     other.to_csv(data.path("other.csv"), index=False)
     result = invoke("clean", "other.csv", "--issues", "issues.csv", "-o", "o.csv")
     assert result.exit_code == 2 and "issues file says" in result.stderr
+    # The first mismatching row in DATA's order is named, with both labels.
+    issues = pd.read_csv(data.path("issues.csv"))
+    given = dict(zip(issues["row"], issues["given_label"], strict=True))
+    first = min(row for row, label in given.items() if other["label"][row] != label)
     assert result.stderr == (
-        "Error: other.csv: row 112 has label 'dog' in column 'label' but the issues file says "
-        "'bird'; was it made for other data?\n"
+        f"Error: other.csv: row {first} has label {other['label'][first]!r} in column 'label' but "
+        f"the issues file says {given[first]!r}; was it made for other data?\n"
     )
     assert not data.path("o.csv").exists()

@@ -290,7 +290,7 @@ BAD_INPUTS = [
     # 1. error lines quote data: shown, never obeyed.
     pytest.param(
         ["score", "--labels", "y\x1b[2J.parquet", "--probs", "p.parquet"],
-        "y\\x1b[2J.parquet: no such file",
+        "y\\x1b[2J.parquet: no file matches this pattern",
         id="escape-in-missing-path",
     ),
     pytest.param(

@@ -251,13 +251,13 @@ def _raise(exc: BaseException):
             id="enospc-parquet",
         ),
         pytest.param(
-            "tempfile.mkstemp",
+            "labelaudit.io.paths._create_new",
             PermissionError(errno.EACCES, "Permission denied"),
             "Error: out.parquet: permission denied; nothing was written.",
             id="eacces-folder",
         ),
         pytest.param(
-            "tempfile.mkstemp",
+            "labelaudit.io.paths._create_new",
             OSError(errno.EROFS, "Read-only file system"),
             "Error: out.parquet: read-only file system; nothing was written.",
             id="erofs-folder",

@@ -58,6 +58,16 @@ def test_health_json_and_file_equal_the_core(data: Dataset, invoke: Invoke) -> N
         "failures": [],
     }
     assert document.pop("checks") == no_gates
+    # v2 additions, each checked against the core; the rest is the v1 document.
+    core = health_report(data.labels, data.probs)
+    matrix = document.pop("noise_matrix")
+    assert matrix["classes"] == CLASSES
+    np.testing.assert_allclose(matrix["given_by_true"], core.noise_matrix)
+    assert document.pop("noise_matrix_omitted") is None
+    assert document.pop("n_class_pairs") == 3
+    assert document.pop("counts")["confident_learning_estimate"]["value"] == core.n_label_issues
+    assert len(document.pop("top_confusions")) > 0
+    assert isinstance(document.pop("warnings"), list)
     assert document == expected_health_document(data, CLASSES)
     assert document["health_score"] == pytest.approx(1 - document["noise_rate"])
     assert document["noise_rate"] == pytest.approx(document["n_label_issues"] / N_ROWS)

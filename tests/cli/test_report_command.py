@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from labelaudit import __version__
 from labelaudit.cli import app
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -149,7 +150,7 @@ def test_the_sample_report_is_self_contained(tmp_path: Path) -> None:
     text = "".join(page.text)
     for name in ("Flagged rows", "Estimated label issues", "Sum of per-class issues"):
         assert name in text
-    assert "labelaudit 0.1.0" in text and "majority-class baseline" in text
+    assert f"labelaudit {__version__}" in text and "majority-class baseline" in text
 
 
 def test_json_prints_the_report_document(files: Files) -> None:

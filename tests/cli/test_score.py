@@ -34,7 +34,8 @@ def test_normalize_rescales_rows(data: Dataset, invoke: Invoke) -> None:
     assert refused.exit_code == 2 and "--normalize" in refused.stderr
     assert refused.stderr == (
         "Error: half.npy: row 0: probabilities sum to 0.666667, not 1 (tolerance 0.0001).\n"
-        "Pass --normalize to rescale every row to sum to 1.\n"
+        "Pass --normalize to rescale every row to sum to 1 (or --multi-label if these are "
+        "per-class probabilities of label sets).\n"
     )
     result = invoke("score", "--labels", "y.npy", "--probs", "half.npy",
                     "--normalize", "-o", "s.parquet")  # fmt: skip

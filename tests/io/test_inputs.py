@@ -55,8 +55,9 @@ def test_npy_probs_with_string_labels_need_classes(tmp_path: Path) -> None:
     path = tmp_path / "p.npy"
     np.save(path, probs)
     message = (
-        f"{labels}: label 'dog' in row 0 is not a class of {path} (12 rows have labels that are "
-        "not classes); the classes are '0', '1', '2'.\nCheck that the labels and probs belong "
+        f"{labels}: column 'label': label 'dog' in row 0 is not a class of {path} (nor are the "
+        "labels of at least 11 more rows after it); the classes are '0', '1', '2'.\nCheck that "
+        "the labels and probs belong "
         "together (for .npy probs with string labels, pass --classes in column order)."
     )
     with pytest.raises(InputError, match=whole(message)):
@@ -108,7 +109,7 @@ def test_id_column_must_exist_somewhere(tmp_path: Path) -> None:
     path = tmp_path / "p.npy"
     np.save(path, probs)
     inputs = io.load_audit_inputs(labels, [path], id_column="id", classes="cat,dog,bird")
-    assert inputs.ids is not None and inputs.ids.iloc[3] == "r3"
-    message = f"--id-column 'key': no such column in {path} or {labels}."
+    assert inputs.ids is not None and inputs.ids[3].as_py() == "r3"
+    message = f"--id-column 'key': no such column in {labels}, {path}."
     with pytest.raises(InputError, match=whole(message)):
         io.load_audit_inputs(labels, [path], id_column="key", classes="cat,dog,bird")

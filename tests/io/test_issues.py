@@ -48,7 +48,7 @@ def test_read_issues_uses_flags_of_all_rows_outputs(tmp_path: Path) -> None:
         ),
         pytest.param(
             pd.DataFrame({"row": [0.5]}),
-            "{path}: column 'row' must hold integer row positions, not float64.",
+            "{path}: column 'row' must hold integer row positions, not double.",
             id="rows-not-integers",
         ),
     ],

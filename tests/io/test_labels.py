@@ -63,7 +63,10 @@ def test_read_labels_npy_shapes(tmp_path: Path) -> None:
     np.save(path, np.array([[0], [1], [2]]))
     assert io.read_labels(path).values.tolist() == [0, 1, 2]
     np.save(path, np.zeros((3, 2), dtype=int))
-    message = f"{path}: labels must be a 1-D array (one label per row), got shape (3, 2)."
+    message = (
+        f"{path}: labels must be a 1-D array (one label per row), got shape (3, 2). "
+        "For an (N, K) 0/1 multi-label matrix, pass --multi-label."
+    )
     with pytest.raises(InputError, match=whole(message)):
         io.read_labels(path)
 

@@ -92,7 +92,8 @@ def test_validate_row_sums_suggest_normalize() -> None:
     probs[21] *= 1.01
     message = (
         "p.npy: row 21: probabilities sum to 1.01, not 1 (tolerance 0.0001).\n"
-        "Pass --normalize to rescale every row to sum to 1."
+        "Pass --normalize to rescale every row to sum to 1 (or --multi-label if these are "
+        "per-class probabilities of label sets)."
     )
     with pytest.raises(InputError, match=whole(message)):
         io.validate_probs(probs_file(probs), chunk_rows=8)

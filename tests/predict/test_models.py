@@ -107,7 +107,9 @@ KNOWN_MODELS = (
         pytest.param(
             "sklearn.linear_model.LinearRegression",
             None,
-            "--model sklearn.linear_model.LinearRegression: is not a scikit-learn classifier.",
+            "--model sklearn.linear_model.LinearRegression: is not a scikit-learn classifier "
+            "(not a ClassifierMixin subclass); use a short name or a classifier class such as "
+            "sklearn.svm.SVC.",
             id="not-a-classifier",
         ),
         pytest.param(
@@ -125,7 +127,7 @@ KNOWN_MODELS = (
         pytest.param(
             "logistic_regression",
             '{"Cee": 1}',
-            "--model-params: 'Cee' is not a parameter of LogisticRegression. Valid: C, …",
+            "--model-params: 'Cee' is not a parameter of LogisticRegression. Valid: 'C', …",
             id="unknown-parameter",
         ),
         pytest.param(

@@ -114,7 +114,10 @@ def test_health_document_has_the_contract_keys_and_class_names() -> None:
         "noise_rate",
         "health_score",
         "classes",
+        "n_class_pairs",
         "overlapping_classes",
+        "top_confusions",
+        "warnings",
     ]
     assert list(document["classes"][0]) == [
         "class",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelaudit.core._arrays import chunk_rows_for, row_chunks
+from labelaudit.core._arrays import probability_chunks
 from labelaudit.core.counting import LabelStats, compute_label_stats
 
 __all__ = [
@@ -89,9 +89,7 @@ def validate_multilabel(labels: np.ndarray, pred_probs: np.ndarray) -> None:
             raise ValueError(
                 f"labels must be 0 or 1; row {row}, column {column} holds {labels[row, column]}"
             )
-    n_rows, n_classes = pred_probs.shape
-    rows_per_chunk = chunk_rows_for(n_classes, pred_probs.dtype.itemsize, None)
-    for chunk in row_chunks(n_rows, rows_per_chunk):
+    for chunk in probability_chunks(pred_probs):
         probs = np.asarray(pred_probs[chunk])
         bad = ~((probs >= 0) & (probs <= 1))  # NaN fails both comparisons
         if bad.any():

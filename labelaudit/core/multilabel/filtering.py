@@ -8,7 +8,7 @@ import numpy as np
 
 from labelaudit.core._arrays import select_smallest
 from labelaudit.core.counting import compute_label_stats
-from labelaudit.core.filtering import FILTERS, find_label_issues
+from labelaudit.core.filtering import check_filter_options, find_label_issues
 from labelaudit.core.multilabel._binary import binary_labels, binary_probs, check_multilabel
 from labelaudit.core.multilabel.ranking import exponential_moving_average
 from labelaudit.core.ranking import label_quality_scores, order_label_issues
@@ -77,10 +77,7 @@ def find_multilabel_issues(
     per_class : ndarray of shape (N, K), bool
         Only with ``return_per_class=True``.
     """
-    if filter_by not in FILTERS:
-        raise ValueError(f"filter_by must be one of {FILTERS}, got {filter_by!r}")
-    if not 0 < frac_noise <= 1:
-        raise ValueError(f"frac_noise must be in (0, 1], got {frac_noise}")
+    check_filter_options(filter_by, frac_noise)
     labels = check_multilabel(labels, pred_probs)
     n_rows, n_classes = pred_probs.shape
     low_filter = filter_by in _LOW_FILTERS

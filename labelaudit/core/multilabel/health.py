@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labelaudit.core.health import ClassHealth
 from labelaudit.core.multilabel._binary import check_multilabel
 from labelaudit.core.multilabel.filtering import find_multilabel_issues
 
@@ -13,7 +14,7 @@ __all__ = ["CommonIssue", "MultilabelClassHealth", "MultilabelHealth", "multilab
 
 
 @dataclass(frozen=True)
-class MultilabelClassHealth:
+class MultilabelClassHealth(ClassHealth):
     """Label health of one class, from the rows its binary filter flags.
 
     ``label_noise``: rows flagged where the tag was given (probably absent), over all N rows
@@ -22,15 +23,8 @@ class MultilabelClassHealth:
     label_noise``. As in the reference, ``n_label_issues = trunc(label_noise * N)`` and
     ``n_inverse_label_issues = trunc(inverse_label_noise * N)``, which can be one less than
     the flagged count. ``n_examples`` is the number of rows with the tag (an extra column).
+    The fields are :class:`~labelaudit.core.health.ClassHealth`'s.
     """
-
-    class_index: int
-    n_examples: int
-    n_label_issues: int
-    n_inverse_label_issues: int
-    label_noise: float
-    inverse_label_noise: float
-    label_quality: float
 
 
 @dataclass(frozen=True)
@@ -129,18 +123,15 @@ def multilabel_health(labels: np.ndarray, pred_probs: np.ndarray) -> MultilabelH
     n_label_issues_k = (label_noise * n_rows).astype(np.int64)
     n_inverse_k = (inverse_noise * n_rows).astype(np.int64)
     positives = np.count_nonzero(labels, axis=0)
-    classes = [
-        MultilabelClassHealth(
-            class_index=int(k),
-            n_examples=int(positives[k]),
-            n_label_issues=int(n_label_issues_k[k]),
-            n_inverse_label_issues=int(n_inverse_k[k]),
-            label_noise=float(label_noise[k]),
-            inverse_label_noise=float(inverse_noise[k]),
-            label_quality=float(quality[k]),
-        )
-        for k in _class_order(quality, classes_in_issue_order)
-    ]
+    classes = MultilabelClassHealth.of_classes(
+        _class_order(quality, classes_in_issue_order),
+        positives,
+        n_label_issues_k,
+        n_inverse_k,
+        label_noise,
+        inverse_noise,
+        quality,
+    )
     n_label_issues = int(np.count_nonzero(any_flagged))
     return MultilabelHealth(
         n_examples=n_rows,

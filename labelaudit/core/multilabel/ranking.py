@@ -6,6 +6,7 @@ import numpy as np
 
 from labelaudit.core.multilabel._binary import binary_labels, binary_probs, check_multilabel
 from labelaudit.core.ranking import SCORE_METHODS, label_quality_scores
+from labelaudit.core.validation import check_choice
 
 __all__ = [
     "AGGREGATORS",
@@ -149,10 +150,8 @@ def multilabel_quality_scores(
     per_class : ndarray of shape (N, K), float64
         Only with ``return_per_class=True``.
     """
-    if method not in SCORE_METHODS:
-        raise ValueError(f"method must be one of {SCORE_METHODS}, got {method!r}")
-    if aggregator not in AGGREGATORS:
-        raise ValueError(f"aggregator must be one of {AGGREGATORS}, got {aggregator!r}")
+    check_choice("method", method, SCORE_METHODS)
+    check_choice("aggregator", aggregator, AGGREGATORS)
     labels = check_multilabel(labels, pred_probs)
     per_class = per_class_quality_scores(
         labels, pred_probs, method=method, adjust_pred_probs=adjust_pred_probs
