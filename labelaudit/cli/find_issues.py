@@ -106,7 +106,9 @@ def find_issues(
     pipeline, sources = engine_pipeline(
         engine,
         scheduler,
-        AuditSources(labels, probs or [], label_column, id_column, classes, normalize, prob_columns),
+        AuditSources(
+            labels, probs or [], label_column, id_column, classes, normalize, prob_columns
+        ),
         multi_label=multi_label,
     )
     if multilabel.run("find-issues", locals()):

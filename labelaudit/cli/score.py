@@ -82,7 +82,9 @@ def score(
     pipeline, sources = engine_pipeline(
         engine,
         scheduler,
-        AuditSources(labels, probs or [], label_column, id_column, classes, normalize, prob_columns),
+        AuditSources(
+            labels, probs or [], label_column, id_column, classes, normalize, prob_columns
+        ),
         multi_label=multi_label,
     )
     if multilabel.run("score", locals()):

@@ -31,12 +31,14 @@ __all__ = [
     "JointPartial",
     "cell_candidates",
     "cell_margins",
+    "class_positions_mask",
     "flag_by_noise_rate",
     "joint_partial",
     "merge_candidates",
     "merge_cell_candidates",
     "noise_rate_cells",
     "self_confidence",
+    "split_by_partition",
     "tied_cell_selection",
 ]
 
@@ -61,11 +63,14 @@ class JointPartial:
         Off-diagonal rows that survive the reduce step (they sum to ``num_label_issues``).
     n_rows : int
         Rows seen.
+    n_correct : int
+        Rows whose argmax is the given class (the model's accuracy on the given labels).
     """
 
     joint_counts: np.ndarray
     n_issues: int = 0
     n_rows: int = 0
+    n_correct: int = 0
 
     def merge(self, other: JointPartial) -> JointPartial:
         """The statistics of both sets of rows (integer sums: exact in any order)."""
@@ -73,6 +78,7 @@ class JointPartial:
             self.joint_counts + other.joint_counts,
             self.n_issues + other.n_issues,
             self.n_rows + other.n_rows,
+            self.n_correct + other.n_correct,
         )
 
 
@@ -100,7 +106,9 @@ def joint_partial(labels: np.ndarray, probs: np.ndarray, thresholds: np.ndarray)
         labels, probs, self_confidence(labels, probs), thresholds, chunks, 1
     )
     n_issues = int(np.count_nonzero(off_diagonal & ~is_top))
-    return RowFacts(off_diagonal, is_top, predicted, JointPartial(counts, n_issues, rows))
+    n_correct = int(np.count_nonzero(predicted == labels))
+    partial = JointPartial(counts, n_issues, rows, n_correct)
+    return RowFacts(off_diagonal, is_top, predicted, partial)
 
 
 def noise_rate_cells(
@@ -190,6 +198,24 @@ def merge_cell_candidates(
         cut, below = top[values.size - count], top[values.size - count - 1]
         cuts[cell] = CellCut(count, cut, bool(below == cut))
     return cuts
+
+
+def class_positions_mask(labels: np.ndarray, by_class: dict[int, np.ndarray]) -> np.ndarray:
+    """Mask over one partition's rows: per class k, the given positions among its rows
+    labelled k (row order), e.g. its share of prune-by-class's global picks."""
+    mask = np.zeros(labels.shape[0], dtype=bool)
+    for k, positions in by_class.items():
+        mask[np.flatnonzero(labels == k)[positions]] = True
+    return mask
+
+
+def split_by_partition(selected: np.ndarray, class_rows: list[int]) -> list[np.ndarray]:
+    """Positions among a class's rows (global row order) split into each partition's own
+    positions; *class_rows* are the class's rows per partition."""
+    bounds = np.cumsum([0, *class_rows])
+    selected = np.sort(selected)
+    cuts = np.searchsorted(selected, bounds)
+    return [selected[cuts[p] : cuts[p + 1]] - bounds[p] for p in range(len(class_rows))]
 
 
 def tied_cell_selection(margins: np.ndarray, count: int) -> np.ndarray:

@@ -140,22 +140,28 @@ def _row_facts(inputs: AuditInputs, predicted: np.ndarray, scores: np.ndarray) -
 
 
 def _weak_model_warning(stats: LabelStats) -> str | None:
-    """The weak-model warning for these probabilities, also raised as a Python warning.
+    """The weak-model warning for these probabilities (see :func:`raise_warning`)."""
+    from labelaudit.pipeline.model_quality import probs_accuracy_warning
+
+    return raise_warning(
+        probs_accuracy_warning(stats.predicted_labels, stats.labels, stats.class_counts)
+    )
+
+
+def raise_warning(message: str | None) -> str | None:
+    """Raise *message* (if any) as a Python warning and return it.
 
     The CLI prints Python warnings raised by a use case as ``Warning:`` lines on stderr; the
     returned sentence goes into the document's ``warnings``.
     """
     import warnings
 
-    from labelaudit.pipeline.model_quality import probs_accuracy_warning
-
-    message = probs_accuracy_warning(stats.predicted_labels, stats.labels, stats.class_counts)
     if message is not None:
         warnings.warn(message, UserWarning, stacklevel=3)
     return message
 
 
-def _rows_columns(
+def rows_columns(
     rows: np.ndarray | slice,
     *,
     ids: Any,
@@ -198,11 +204,11 @@ def _rows_columns(
     return {"row": columns.pop("row"), id_column: values, **columns}
 
 
-def _rows_records(rows: np.ndarray, **facts: Any) -> list[dict[str, Any]]:
-    """:func:`_rows_columns` as JSON-ready dicts, one per row (for the few rows shown)."""
+def rows_records(rows: np.ndarray, **facts: Any) -> list[dict[str, Any]]:
+    """:func:`rows_columns` as JSON-ready dicts, one per row (for the few rows shown)."""
     from labelaudit.report import documents
 
-    columns = _rows_columns(rows, **facts)
+    columns = rows_columns(rows, **facts)
     names = list(columns)
     values = [columns[name].tolist() for name in names]
     return [
@@ -262,22 +268,51 @@ def find_issues(
         write_rows(
             output,
             n_examples if all_rows else ranked,
-            lambda rows: _rows_columns(rows, is_label_issue=is_issue, arrow=arrow, **row_facts),
+            lambda rows: rows_columns(rows, is_label_issue=is_issue, arrow=arrow, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
             csv_safe=csv_safe,
         )
-    checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
-    document = documents.find_issues_document(
-        _rows_records(ranked[:top], **row_facts),
+    return issues_document(
+        rows_records(ranked[:top], **row_facts),
         n_examples=n_examples,
         n_classes=n_classes,
         n_label_issues=int(ranked.shape[0]),
         filter_by=filter_by,
         rank_by=rank_by,
+        output=output,
+        fail_above=fail_above,
+        warning=warning,
+        per_class=per_class,
+    )
+
+
+def issues_document(
+    records: list[dict[str, Any]],
+    *,
+    n_examples: int,
+    n_label_issues: int,
+    output: Path | None,
+    fail_above: float | None,
+    warning: str | None,
+    **fields: Any,
+) -> tuple[dict[str, Any], CheckResult]:
+    """find-issues' document and its ``--fail-above`` gate, from the numbers of either engine.
+
+    *fields* are :func:`~labelaudit.report.documents.find_issues_document`'s ``n_classes``,
+    ``filter_by``, ``rank_by`` and ``per_class`` (its ``classes``).
+    """
+    from labelaudit.report import documents
+
+    checks = flagged_fraction_check(n_label_issues / n_examples, fail_above)
+    document = documents.find_issues_document(
+        records,
+        n_examples=n_examples,
+        n_label_issues=n_label_issues,
         output=None if output is None else str(output),
         fail_above=fail_above,
         warnings=[warning] if warning else [],
-        classes=per_class,
+        classes=fields.pop("per_class"),
+        **fields,
     )
     return document, checks
 
@@ -325,12 +360,12 @@ def score_labels(
         write_rows(
             output,
             n_examples,
-            lambda rows: _rows_columns(rows, arrow=arrow, **row_facts),
+            lambda rows: rows_columns(rows, arrow=arrow, **row_facts),
             dictionary_columns=LABEL_COLUMNS,
             csv_safe=csv_safe,
         )
     return documents.score_document(
-        _rows_records(lowest_scores(scores, top), **row_facts),
+        rows_records(lowest_scores(scores, top), **row_facts),
         n_examples=n_examples,
         method=method,
         adjust_pred_probs=adjust_pred_probs,
@@ -409,19 +444,29 @@ def _health_counts(
     import warnings
 
     from labelaudit.core.filtering import find_label_issues
-    from labelaudit.report import documents
 
-    n_values = inputs.n_examples * inputs.n_classes
-    if flagged_count is None:
-        flagged_count = n_values <= FLAGGED_COUNT_LIMIT
     flagged = None
-    if flagged_count:
+    if counts_flagged(inputs.n_examples, inputs.n_classes, flagged_count):
         with warnings.catch_warnings():  # find-issues' warnings (small classes) are not health's
             warnings.simplefilter("ignore")
             mask = find_label_issues(
                 inputs.labels, inputs.pred_probs, filter_by="prune_by_noise_rate", stats=stats
             )
         flagged = int(mask.sum())
+    return health_counts(report, flagged)
+
+
+def counts_flagged(n_examples: int, n_classes: int, flagged_count: bool | None) -> bool:
+    """Whether health counts find-issues' flagged rows (``--flagged-count``, else by size)."""
+    if flagged_count is None:
+        return n_examples * n_classes <= FLAGGED_COUNT_LIMIT
+    return flagged_count
+
+
+def health_counts(report: HealthReport, flagged: int | None) -> dict[str, Any]:
+    """health's ``counts``: *flagged* (find-issues' default filter, or None) and the estimates."""
+    from labelaudit.report import documents
+
     return documents.counts_document(
         flagged=flagged,
         filter_by="prune_by_noise_rate",
@@ -466,10 +511,9 @@ def health(
     :data:`FLAGGED_COUNT_LIMIT` probabilities).
     """
     from labelaudit.core.counting import compute_label_stats
-    from labelaudit.core.health import health_report, top_confusions
+    from labelaudit.core.health import health_report
     from labelaudit.io.npy import page_releaser
-    from labelaudit.io.paths import check_output, write_text
-    from labelaudit.report import documents
+    from labelaudit.io.paths import check_output
 
     if output is not None:
         check_output(output, (".json",), sources.paths())
@@ -486,6 +530,38 @@ def health(
     warning = _weak_model_warning(stats)
     classes = inputs.classes
     del inputs, stats
+    return health_result(
+        report,
+        classes,
+        counts=counts,
+        warning=warning,
+        order=order,
+        top=top,
+        all_pairs=all_pairs,
+        output=output,
+        max_noise_rate=max_noise_rate,
+        max_class_noise_rate=max_class_noise_rate,
+    )
+
+
+def health_result(
+    report: HealthReport,
+    classes: list[Any],
+    *,
+    counts: dict[str, Any],
+    warning: str | None,
+    order: list[int] | None,
+    top: int,
+    all_pairs: bool,
+    output: Path | None,
+    max_noise_rate: float | None,
+    max_class_noise_rate: float | None,
+) -> HealthResult:
+    """health's document, gates and ``-o`` file from the core's report (either engine)."""
+    from labelaudit.core.health import top_confusions
+    from labelaudit.io.paths import write_text
+    from labelaudit.report import documents
+
     document = documents.health_document(
         report,
         classes,

@@ -1,13 +1,16 @@
-"""find-issues, score and health with ``--engine dask``: the documents of
-:mod:`labelaudit.pipeline.audit`, computed by :mod:`labelaudit.pipeline.dask_engine`.
+"""find-issues, score and health with ``--engine dask``: the numbers of
+:mod:`labelaudit.pipeline.dask_engine`, made into documents by :mod:`labelaudit.pipeline.audit`.
 
-Input: one partitioned Parquet dataset holding the labels and the probabilities. Output (``-o``):
-a folder of ``part-NNNNN.parquet`` files, one per input partition, or one ``.parquet`` file.
+The use cases take the same arguments as :mod:`labelaudit.pipeline.audit`'s and hand their
+numbers to the same functions (``issues_document``, ``rows_records``, ``health_result``...), so
+the documents, gates and CI outputs are the local engine's. Input: one partitioned Parquet
+dataset holding the labels and the probabilities. Output (``-o``): a folder of
+``part-NNNNN.parquet`` files, one per input partition, or one ``.parquet`` file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +18,14 @@ from typing import Any
 import numpy as np
 
 from labelaudit.errors import InputError
-from labelaudit.pipeline.checks import CheckResult, flagged_fraction_check, health_checks
+from labelaudit.pipeline import audit
+from labelaudit.pipeline.checks import CheckResult
 from labelaudit.pipeline.dask_engine import (
     MergedStats,
-    _offsets,
+    by_class_selections,
     dask_client,
     dataset_specs,
+    lowest_selections,
     merged_stats,
     noise_rate_cuts,
     output_folder,
@@ -38,78 +43,74 @@ class DaskSources:
     label_column: str | None = None
     id_column: str | None = None
     scheduler: str | None = None
+    prob_columns: str | None = None
 
     def specs(self) -> list[PartitionSpec]:
         """The partitions, their schemas checked (see :func:`dataset_specs`)."""
-        return dataset_specs(self.dataset, self.label_column, self.id_column)
+        return dataset_specs(self.dataset, self.label_column, self.id_column, self.prob_columns)
+
+    def paths(self) -> list[Path]:
+        """The dataset's path (an output must not be it); not a glob."""
+        return [] if any(c in str(self.dataset) for c in "*?[") else [self.dataset]
 
 
-def _check_output(output: Path | None, dataset: Path) -> None:
+def _check_output(output: Path | None, sources: DaskSources) -> None:
     """A ``.parquet`` file, or a folder (no suffix) that does not exist yet, outside the
     dataset's folder (where it would become a partition of the next run)."""
     if output is None:
         return
+    dataset = sources.dataset
     folder = dataset if dataset.is_dir() else dataset.parent
-    if output.resolve().parent == folder.resolve():
+    if output.resolve().parent == folder.resolve() or output.resolve() == folder.resolve():
         raise InputError(
             f"-o/--output {output}: is inside the input dataset's folder {folder}; "
             "write it elsewhere."
         )
-    if output.suffix and output.suffix != ".parquet":
+    if output.suffix and output.suffix.lower() != ".parquet":
         raise InputError(
             f"-o/--output {output}: with --engine dask, name a .parquet file or a new folder."
         )
-
-
-def _works(
-    specs: list[PartitionSpec],
-    offsets: np.ndarray,
-    folder: Path | None,
-    return_columns: bool,
-    tied: list[dict[Any, np.ndarray]] | None = None,
-    preselected: np.ndarray | None = None,
-) -> list[PartitionWork]:
-    """Each partition's share of the driver's decisions, and where its part file goes."""
-    return [
-        PartitionWork(
-            offset=int(offsets[p]),
-            tied=tied[p] if tied is not None else {},
-            preselected=None if preselected is None else preselected[offsets[p] : offsets[p + 1]],
-            part_path=None if folder is None else folder / part_name(p),
-            return_columns=return_columns,
-        )
-        for p in range(len(specs))
-    ]
 
 
 def _finish(
     client: Any,
     specs: list[PartitionSpec],
     plan: FinishPlan,
+    works: list[PartitionWork],
     output: Path | None,
     streamed: bool,
-    works_for: Any,
 ) -> list[dict[str, Any]]:
     """Run the last pass; write a part file per partition (folder output) or, when *streamed*,
     the partitions' columns in order to one file. Nothing is left behind on failure."""
+    from dataclasses import replace
+
     results: list[dict[str, Any]] = []
 
-    def run(folder: Path | None, return_columns: bool) -> Iterator[dict[str, np.ndarray]]:
-        futures = client.map(
-            finish_task, specs, [plan] * len(specs), works_for(folder, return_columns), pure=False
-        )
-        for future in futures:
-            result = future.result()
+    def run(folder: Path | None, return_columns: bool) -> Iterator[dict[str, Any]]:
+        tasks = [
+            replace(w, part_path=None if folder is None else folder / part_name(p),
+                    return_columns=return_columns)
+            for p, w in enumerate(works)
+        ]  # fmt: skip
+        futures = client.map(finish_task, specs, [plan] * len(specs), tasks, pure=False)
+        for index, future in enumerate(futures):  # in partition order
+            try:
+                result = future.result()
+            except BaseException:
+                from distributed import wait
+
+                wait(futures[index:])  # no task still writes into the folder that is about to go
+                raise
             future.release()
             columns = result.pop("columns", None)
             results.append(result)
             if columns is not None:
                 yield columns
 
-    if output is None or (output.suffix == ".parquet" and not streamed):
+    if output is None or (output.suffix and not streamed):
         for _ in run(None, False):
             pass
-    elif output.suffix == ".parquet":
+    elif output.suffix:
         write_single_file(output, run(None, True))
     else:
         with output_folder(output) as folder:
@@ -118,100 +119,74 @@ def _finish(
     return results
 
 
-def _issue_vectors(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """The flagged rows of every partition, concatenated in global row order."""
-    import pandas as pd
+def _facts(results: list[dict[str, Any]], classes: list[Any], id_column: str | None) -> dict:
+    """The partitions' rows (flagged ones, or all), concatenated in global row order, as the
+    row facts of :func:`audit.rows_columns`; ``rows`` are their global positions."""
+    import pyarrow as pa
 
     ids = [r["ids"] for r in results if r["ids"] is not None]
-    return {
-        "rows": np.concatenate([r["rows"] for r in results]),
-        "scores": np.concatenate([r["scores"] for r in results]),
+    facts = {
+        "classes": classes,
         "labels": np.concatenate([r["labels"] for r in results]),
         "predicted": np.concatenate([r["predicted"] for r in results]),
-        "ids": pd.concat(ids, ignore_index=True) if ids else None,
+        "scores": np.concatenate([r["scores"] for r in results]),
+        "ids": pa.chunked_array([c for i in ids for c in i.chunks], ids[0].type) if ids else None,
+        "id_column": id_column,
     }
+    if "rows" in results[0]:
+        facts["rows"] = np.concatenate([r["rows"] for r in results])
+    return facts
 
 
-def _issue_columns(
-    positions: np.ndarray, issues: dict[str, Any], classes: list[Any], id_column: str | None
-) -> dict[str, np.ndarray]:
-    """Output columns of the flagged rows at *positions* (of the concatenated issues)."""
-    from labelaudit.report.documents import label_rows_columns
-
-    columns = label_rows_columns(
-        positions,
-        classes=classes,
-        labels=issues["labels"],
-        predicted=issues["predicted"],
-        scores=issues["scores"],
-        ids=issues["ids"],
-        id_column=id_column,
-        is_label_issue=np.ones(issues["rows"].shape[0], dtype=bool),
-    )
-    columns["row"] = issues["rows"][positions]
-    return columns
+def _records(positions: np.ndarray, facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """:func:`audit.rows_records` of the gathered rows at *positions*, ``row`` made global."""
+    rows = facts.pop("rows", None)
+    records = audit.rows_records(positions, **facts)
+    if rows is not None:
+        facts["rows"] = rows
+        for record, position in zip(records, positions, strict=True):
+            record["row"] = int(rows[position])
+    return records
 
 
-def _records(columns: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    """Output columns as JSON-ready records (as ``documents.label_rows_records``)."""
-    from labelaudit.report.documents import plain
+def _issue_works(
+    client: Any, specs: list[PartitionSpec], stats: MergedStats, filter_by: str, **options: Any
+) -> tuple[dict[Any, Any] | None, list[PartitionWork]]:
+    """The driver's decisions for find-issues: the noise-rate cut-offs, and per partition its
+    tied picks, prune-by-class picks or ``low_*`` selection."""
+    from labelaudit.core.filtering import _warn_small_classes, prune_count_matrix
 
-    names = list(columns)
-    values = [columns[name].tolist() for name in names]
-    return [plain(dict(zip(names, record, strict=True))) for record in zip(*values, strict=True)]
-
-
-def _issue_plan(
-    client: Any,
-    specs: list[PartitionSpec],
-    stats: MergedStats,
-    *,
-    filter_by: str,
-    frac_noise: float,
-    min_examples_per_class: int,
-) -> tuple[dict[Any, Any] | None, list[dict[Any, np.ndarray]] | None, np.ndarray | None]:
-    """The driver's decisions for find-issues: cut-offs, tied picks, or a preselected mask."""
-    from labelaudit.core._arrays import RowsByClass, select_smallest
-    from labelaudit.core.filtering import _prune_by_class, _warn_small_classes, prune_count_matrix
-    from labelaudit.pipeline.dask_tasks import scores_task
-
+    offsets = stats.offsets
+    works = [PartitionWork(offset=int(offsets[p]), tied={}) for p in range(len(specs))]
     if filter_by.startswith("low_"):
-        scores = np.concatenate(
-            client.gather(
-                client.map(
-                    scores_task,
-                    specs,
-                    method=filter_by[len("low_") :],
-                    thresholds=None,
-                    self_as_input=False,
-                    pure=False,
-                )
-            )
-        )
-        mask = np.zeros(stats.n_examples, dtype=bool)
-        mask[select_smallest(scores, stats.num_label_issues)] = True
-        return None, None, mask
+        selected = lowest_selections(client, specs, stats, filter_by[len("low_") :])
+        return None, [
+            PartitionWork(w.offset, {}, selected=s) for w, s in zip(works, selected, strict=True)
+        ]
     if filter_by in ("confident_learning", "predicted_neq_given"):
-        return None, None, None
+        return None, works
+    minimum = options["min_examples_per_class"]
     prune_counts = prune_count_matrix(
         stats.calibrated_joint,
         stats.class_counts,
-        frac_noise=frac_noise,
-        min_examples_per_class=min_examples_per_class,
+        frac_noise=options["frac_noise"],
+        min_examples_per_class=minimum,
     )
-    _warn_small_classes(stats.class_counts, min_examples_per_class)
+    _warn_small_classes(stats.class_counts, minimum)
     cuts, tied, by_class = None, None, None
     if filter_by in ("prune_by_noise_rate", "both"):
-        cuts, tied = noise_rate_cuts(client, specs, stats, prune_counts, min_examples_per_class)
+        cuts, tied = noise_rate_cuts(client, specs, stats, prune_counts, minimum)
     if filter_by in ("prune_by_class", "both"):
-        rows_of_class = RowsByClass(stats.labels, stats.n_classes)
-        by_class = _prune_by_class(
-            stats,  # type: ignore[arg-type]
-            prune_counts,
-            rows_of_class,
-            min_examples_per_class,
+        by_class = by_class_selections(client, stats, prune_counts, minimum)
+    works = [
+        PartitionWork(
+            w.offset,
+            tied[p] if tied is not None else {},
+            by_class=None if by_class is None else by_class[p],
         )
-    return cuts, tied, by_class
+        for p, w in enumerate(works)
+    ]
+    return cuts, works
 
 
 def find_issues(
@@ -225,53 +200,64 @@ def find_issues(
     all_rows: bool = False,
     top: int = 10,
     fail_above: float | None = None,
+    csv_safe: bool = False,  # no CSV output with --engine dask
 ) -> tuple[dict[str, Any], CheckResult]:
-    """find-issues with the Dask engine: the local engine's document and rows, bit for bit."""
+    """find-issues with the Dask engine: the local engine's document and rows, bit for bit.
+
+    The driver holds the flagged rows' facts (to rank them globally), never N-vectors.
+    """
     from labelaudit.core.ranking import order_label_issues
+    from labelaudit.pipeline.model_quality import counts_accuracy_warning
     from labelaudit.report import documents
 
-    _check_output(output, sources.dataset)
+    _check_output(output, sources)
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
         stats = merged_stats(client, specs)
-        cuts, tied, preselected = _issue_plan(
+        cuts, works = _issue_works(
             client,
             specs,
             stats,
-            filter_by=filter_by,
+            filter_by,
             frac_noise=frac_noise,
             min_examples_per_class=min_examples_per_class,
         )
         plan = FinishPlan(
             "find-issues", stats.thresholds, filter_by, cuts, rank_by, all_rows=all_rows
         )
-        offsets = _offsets(stats)
-        n_examples, n_classes, classes = stats.n_examples, stats.n_classes, stats.classes
-        del stats  # the driver's N-vectors are no longer needed
-
-        def works_for(folder: Path | None, return_columns: bool) -> list[PartitionWork]:
-            return _works(specs, offsets, folder, return_columns, tied, preselected)
-
-        results = _finish(client, specs, plan, output, all_rows, works_for)
-    issues = _issue_vectors(results)
+        results = _finish(client, specs, plan, works, output, all_rows)
+    issues = _facts(results, stats.classes, sources.id_column)
+    del results
     ranked = order_label_issues(np.ones(issues["rows"].shape[0], dtype=bool), issues["scores"])
-    if output is not None and output.suffix == ".parquet" and not all_rows:
-        columns = _issue_columns(ranked, issues, classes, sources.id_column)
-        write_single_file(output, iter([columns]))
-    n_issues = int(ranked.shape[0])
-    document = documents.find_issues_document(
-        _records(_issue_columns(ranked[:top], issues, classes, sources.id_column)),
-        n_examples=n_examples,
-        n_classes=n_classes,
-        n_label_issues=n_issues,
+    if output is not None and output.suffix and not all_rows:
+        write_single_file(output, iter([_ranked_columns(ranked, issues)]))
+    warning = audit.raise_warning(counts_accuracy_warning(stats.n_correct, stats.class_counts))
+    per_class = documents.flagged_by_class(
+        stats.classes,
+        stats.class_counts,
+        np.bincount(issues["labels"], minlength=stats.n_classes),
+    )
+    return audit.issues_document(
+        _records(ranked[:top], issues),
+        n_examples=stats.n_examples,
+        n_classes=stats.n_classes,
+        n_label_issues=int(ranked.shape[0]),
         filter_by=filter_by,
         rank_by=rank_by,
-        output=None if output is None else str(output),
+        output=output,
         fail_above=fail_above,
+        warning=warning,
+        per_class=per_class,
     )
-    for record in document["issues"]:
-        record.pop("is_label_issue", None)
-    return document, flagged_fraction_check(n_issues / n_examples, fail_above)
+
+
+def _ranked_columns(ranked: np.ndarray, issues: dict[str, Any]) -> dict[str, Any]:
+    """The flagged rows' output columns, most likely errors first (the local engine's -o)."""
+    facts = {name: value for name, value in issues.items() if name != "rows"}
+    flagged = np.ones(issues["rows"].shape[0], dtype=bool)
+    columns = audit.rows_columns(ranked, is_label_issue=flagged, arrow=True, **facts)
+    columns["row"] = issues["rows"][ranked]
+    return columns
 
 
 def score_labels(
@@ -281,14 +267,13 @@ def score_labels(
     adjust_pred_probs: bool = False,
     output: Path | None = None,
     top: int = 10,
+    csv_safe: bool = False,  # no CSV output with --engine dask
 ) -> dict[str, Any]:
     """score with the Dask engine: every row's score (written in input order) and the document.
 
-    The N scores are gathered on the driver: the document's mean is numpy's pairwise mean over
-    all of them in row order, as the local engine computes it.
+    The N scores, labels and predictions are gathered on the driver: the document's mean is
+    numpy's pairwise mean over all of them in row order, as the local engine computes it.
     """
-    import pandas as pd
-
     from labelaudit.core.ranking import lowest_scores
     from labelaudit.report import documents
 
@@ -296,34 +281,20 @@ def score_labels(
         raise InputError(
             "--adjust-pred-probs cannot be combined with --method confidence_weighted_entropy."
         )
-    _check_output(output, sources.dataset)
+    _check_output(output, sources)
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
-        thresholds, offsets = None, None
+        thresholds, offsets = None, _row_offsets(client, specs)
         if adjust_pred_probs:
-            stats = merged_stats(client, specs)
-            thresholds, offsets = stats.thresholds, _offsets(stats)
-            del stats
+            thresholds = merged_stats(client, specs).thresholds
         plan = FinishPlan("score", thresholds, method=method, adjust_pred_probs=adjust_pred_probs)
-
-        def works_for(folder: Path | None, return_columns: bool) -> list[PartitionWork]:
-            # Offsets come from pass 1 when it ran; else each task's own count, made global here.
-            starts = offsets if offsets is not None else _row_offsets(client, specs)
-            return _works(specs, starts, folder, return_columns)
-
-        results = _finish(client, specs, plan, output, True, works_for)
-    scores = np.concatenate([r["scores"] for r in results])
-    ids = [r["ids"] for r in results if r["ids"] is not None]
-    facts = {
-        "classes": results[0]["classes"],
-        "labels": np.concatenate([r["labels"] for r in results]),
-        "predicted": np.concatenate([r["predicted"] for r in results]),
-        "scores": scores,
-        "ids": pd.concat(ids, ignore_index=True) if ids else None,
-        "id_column": sources.id_column,
-    }
+        works = [PartitionWork(offset=int(offsets[p]), tied={}) for p in range(len(specs))]
+        results = _finish(client, specs, plan, works, output, True)
+    classes = next((r["classes"] for r in results if r["n_rows"]), results[0]["classes"])
+    facts = _facts(results, classes, sources.id_column)
+    scores = facts["scores"]
     return documents.score_document(
-        documents.label_rows_records(lowest_scores(scores, top), **facts),
+        audit.rows_records(lowest_scores(scores, top), **facts),
         n_examples=int(scores.shape[0]),
         method=method,
         adjust_pred_probs=adjust_pred_probs,
@@ -342,14 +313,24 @@ def _row_offsets(client: Any, specs: list[PartitionSpec]) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(counts)))
 
 
-@dataclass(frozen=True)
-class DaskHealth:
-    """health's result with the Dask engine (the fields of ``audit.HealthResult``)."""
+def _flagged_count(client: Any, specs: list[PartitionSpec], stats: MergedStats) -> int:
+    """Rows find-issues flags with its default filter (a counting pass, no rows gathered)."""
+    import warnings
 
-    report: Any
-    classes: list[Any]
-    document: dict[str, Any]
-    checks: CheckResult
+    with warnings.catch_warnings():  # find-issues' warnings (small classes) are not health's
+        warnings.simplefilter("ignore")
+        cuts, works = _issue_works(
+            client,
+            specs,
+            stats,
+            "prune_by_noise_rate",
+            frac_noise=1.0,
+            min_examples_per_class=1,
+        )
+    plan = FinishPlan("find-issues", stats.thresholds, "prune_by_noise_rate", cuts)
+    counting = [PartitionWork(w.offset, w.tied, count_only=True) for w in works]
+    futures = client.map(finish_task, specs, [plan] * len(specs), counting, pure=False)
+    return sum(r["n_issues"] for r in client.gather(futures))
 
 
 def health(
@@ -358,26 +339,42 @@ def health(
     output: Path | None = None,
     max_noise_rate: float | None = None,
     max_class_noise_rate: float | None = None,
-) -> DaskHealth:
-    """health with the Dask engine: the local engine's numbers from merged partials."""
+    top: int = 10,
+    all_pairs: bool = False,
+    class_order: Sequence[str] | None = None,
+    flagged_count: bool | None = None,
+) -> audit.HealthResult:
+    """health with the Dask engine: the local engine's result, from merged partials."""
     from labelaudit.core.health import health_report
-    from labelaudit.io.paths import check_output, write_text
-    from labelaudit.report import documents
+    from labelaudit.io.paths import check_output
+    from labelaudit.pipeline.model_quality import counts_accuracy_warning
 
     if output is not None:
-        check_output(output, (".json",))
+        check_output(output, (".json",), sources.paths())
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
         stats = merged_stats(client, specs)
-    report = health_report(stats.labels, None, stats=stats)  # type: ignore[arg-type]
-    document = documents.health_document(report, stats.classes)
-    checks = health_checks(
-        document["noise_rate"],
-        [(c["class"], c["label_noise"]) for c in document["classes"]],
+        flagged = None
+        if audit.counts_flagged(stats.n_examples, stats.n_classes, flagged_count):
+            flagged = _flagged_count(client, specs, stats)
+    order = None
+    if class_order is not None:
+        order = audit.resolve_class_order(stats.classes, class_order)
+    report = health_report(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        stats=stats,  # type: ignore[arg-type]
+        top_pairs=None if all_pairs else top,
+    )
+    return audit.health_result(
+        report,
+        stats.classes,
+        counts=audit.health_counts(report, flagged),
+        warning=audit.raise_warning(counts_accuracy_warning(stats.n_correct, stats.class_counts)),
+        order=order,
+        top=top,
+        all_pairs=all_pairs,
+        output=output,
         max_noise_rate=max_noise_rate,
         max_class_noise_rate=max_class_noise_rate,
     )
-    document["checks"] = checks.document()
-    if output is not None:
-        write_text(documents.to_json(document) + "\n", output)
-    return DaskHealth(report=report, classes=stats.classes, document=document, checks=checks)

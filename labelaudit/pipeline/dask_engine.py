@@ -10,7 +10,6 @@ worker holds more than its partitions' rows. Results equal the local engine's bi
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import uuid
@@ -81,65 +80,37 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
 # --- the dataset --------------------------------------------------------------------------------
 
 
-def partition_paths(source: Path) -> list[Path]:
-    """The partitions of a dataset: a folder's ``*.parquet`` files, a glob's matches, or one
-    file; sorted by path, which is the global row order (then row order within each file)."""
-    text = str(source)
-    if any(char in text for char in "*?["):
-        paths = [Path(p) for p in glob.glob(text) if p.endswith(".parquet")]
-    elif source.is_dir():
-        paths = list(source.glob("*.parquet"))
-    elif source.is_file():
-        paths = [source]
-    else:
-        raise InputError(f"{source}: no such file or folder.")
-    if not paths:
-        raise InputError(f"{source}: no .parquet partitions found.")
-    return sorted(paths, key=str)
-
-
 def dataset_specs(
-    source: Path, label_column: str | None, id_column: str | None
+    source: Path, label_column: str | None, id_column: str | None, prob_columns: str | None
 ) -> list[PartitionSpec]:
-    """One spec per partition, after checking that every partition has the first one's schema.
+    """One spec per partition (the local engine's file order), after checking that every
+    partition has the first one's schema (:mod:`labelaudit.io.sources`).
 
-    Probability columns are every numeric column except the label and id columns, in the
-    table's order (each names its class, like a local probs table's columns).
+    Probability columns are those *prob_columns* matches, else every numeric column except the
+    label and id columns, in the table's order (as the local engine reads a labels table).
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from labelaudit.io.labels import resolve_label_column
+    from labelaudit.io.probs import probability_columns
+    from labelaudit.io.sources import resolve_source
 
-    paths = partition_paths(source)
-    schema = pq.read_schema(paths[0])
-    for path in paths[1:]:
-        other = pq.read_schema(path)
-        if not other.remove_metadata().equals(schema.remove_metadata()):
-            raise InputError(
-                f"{path}: its columns ({_describe(other)}) differ from those of {paths[0]} "
-                f"({_describe(schema)}); every partition must have the same schema."
-            )
-    label = resolve_label_column(paths[0], schema.names, label_column, id_column)
+    dataset = resolve_source(source, "labels")
+    if dataset.kind != "parquet":
+        raise InputError(
+            f"{source}: --engine dask reads a partitioned Parquet dataset (a folder or glob of "
+            ".parquet files)."
+        )
+    schema = dataset.schema()
+    label = resolve_label_column(dataset.path, schema.names, label_column, id_column)
     if id_column is not None and id_column not in schema.names:
-        raise InputError(f"{paths[0]}: no column {id_column!r} (--id-column).")
-    probs = []
-    for field in schema:
-        if field.name in (label, id_column):
-            continue
-        if not (pa.types.is_integer(field.type) or pa.types.is_floating(field.type)):
-            raise InputError(
-                f"{paths[0]}: column {field.name!r} is not numeric ({field.type}); every column "
-                "except the label and id columns must hold one class's probabilities."
-            )
-        probs.append(field.name)
-    if not probs:
-        raise InputError(f"{paths[0]}: has no probability columns (one numeric column per class).")
-    return [PartitionSpec(path, label, id_column, tuple(probs)) for path in paths]
-
-
-def _describe(schema: Any) -> str:
-    return ", ".join(f"{field.name}: {field.type}" for field in schema)
+        raise InputError(f"{dataset.path}: no column {id_column!r} (--id-column).")
+    exclude = [name for name in (label, id_column) if name is not None]
+    probs = probability_columns(
+        dataset, schema, exclude=exclude, pattern=prob_columns, strict=prob_columns is None
+    )
+    return [
+        PartitionSpec(path, label, id_column, tuple(probs.columns), tuple(probs.class_names))
+        for path in dataset.paths
+    ]
 
 
 # --- statistics -----------------------------------------------------------------------------------
@@ -147,23 +118,29 @@ def _describe(schema: Any) -> str:
 
 @dataclass
 class MergedStats:
-    """The global statistics the driver builds from the partitions' partials.
+    """The global statistics the driver builds from the partitions' partials: O(P K + K^2).
 
     It has the fields of :class:`~labelaudit.core.counting.LabelStats` that the health report
-    and prune-by-class read; its N-vectors are labels and self-confidence only.
+    reads; no N-vector. ``confidence`` are pass 1's results, left on the workers (one future per
+    partition: its self-confidences by class) for the passes that need a class's values.
     """
 
     n_examples: int
     n_classes: int
-    labels: np.ndarray
-    self_confidence: np.ndarray
     class_counts: np.ndarray
     thresholds: np.ndarray
     confident_joint: np.ndarray
     calibrated_joint: np.ndarray
     num_label_issues: int
-    rows_per_partition: list[int]
+    n_correct: int
+    class_rows: np.ndarray
     classes: list[Any]
+    confidence: list[Any]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """First global row of each partition, and N."""
+        return np.concatenate(([0], np.cumsum(self.class_rows.sum(axis=1))))
 
 
 def stream(client: Any, futures: list[Any]) -> Iterator[tuple[int, Any]]:
@@ -179,68 +156,55 @@ def stream(client: Any, futures: list[Any]) -> Iterator[tuple[int, Any]]:
         yield position, result
 
 
-def _gather_self_confidence(
-    client: Any, specs: list[PartitionSpec]
-) -> tuple[np.ndarray, np.ndarray, list[int], list[Any]]:
-    """Pass 1: labels and self-confidence of every row, written in place in global row order."""
-    from labelaudit.pipeline.dask_tasks import row_count_task, self_confidence_task
+def class_values(client: Any, stats: MergedStats, k: int) -> np.ndarray:
+    """Class k's self-confidences in global row order (N_k values), fetched from pass 1."""
+    from labelaudit.pipeline.dask_tasks import class_values_task
 
-    rows = client.gather(client.map(row_count_task, specs, pure=False))
-    if sum(rows) == 0:
-        raise InputError(f"{specs[0].path.parent}: the dataset has no rows.")
-    starts = np.concatenate(([0], np.cumsum(rows)))
-    labels = self_confidence = None
-    classes: list[Any] | None = None
-    for p, (part_labels, part_scores, part_classes) in stream(
-        client, client.map(self_confidence_task, specs, pure=False)
-    ):
-        if labels is None or self_confidence is None:
-            labels = np.empty(starts[-1], dtype=part_labels.dtype)
-            self_confidence = np.empty(starts[-1], dtype=part_scores.dtype)
-        if part_labels.shape[0] != rows[p]:
-            raise InputError(f"{specs[p].path}: changed while it was read.")
-        labels[starts[p] : starts[p + 1]] = part_labels
-        self_confidence[starts[p] : starts[p + 1]] = part_scores
-        if part_labels.shape[0] and classes is None:
-            classes = part_classes  # an empty partition's may differ
-    assert labels is not None and self_confidence is not None and classes is not None
-    return labels, self_confidence, rows, classes
+    parts = client.gather(client.map(class_values_task, stats.confidence, k=k, pure=False))
+    return np.concatenate(parts)
 
 
 def merged_stats(client: Any, specs: list[PartitionSpec]) -> MergedStats:
-    """Passes 1 and 2: thresholds from the gathered self-confidence (the local engine's own
-    :func:`per_class_thresholds`), then the confident joint as a sum of partition counts."""
-    from labelaudit.core.counting import calibrate_confident_joint, per_class_thresholds
-    from labelaudit.pipeline.dask_tasks import joint_task
+    """Passes 1 and 2: each class's threshold from its self-confidences in row order (the
+    local engine's mean, bit for bit), then the confident joint as a sum of partition counts."""
+    from labelaudit.core.counting import calibrate_confident_joint, class_threshold, thresholds_of
+    from labelaudit.pipeline.dask_tasks import class_confidence_task, class_counts_task, joint_task
 
-    labels, self_confidence, rows, classes = _gather_self_confidence(client, specs)
+    confidence = client.map(class_confidence_task, specs, pure=False)
+    counted = client.gather(client.map(class_counts_task, confidence, pure=False))
+    class_rows = np.array([counts for counts, _, _ in counted], dtype=np.int64)
+    if class_rows.sum() == 0:
+        raise InputError(f"{specs[0].path.parent}: the dataset has no rows.")
+    classes = next(classes for _, classes, n_rows in counted if n_rows)  # not an empty one's
     n_classes = len(specs[0].prob_columns)
-    thresholds = per_class_thresholds(labels, self_confidence, n_classes)
+    stats = MergedStats(
+        n_examples=int(class_rows.sum()),
+        n_classes=n_classes,
+        class_counts=class_rows.sum(axis=0),
+        thresholds=np.zeros(n_classes),
+        confident_joint=np.zeros((n_classes, n_classes), dtype=np.int64),
+        calibrated_joint=np.zeros((n_classes, n_classes), dtype=np.int64),
+        num_label_issues=0,
+        n_correct=0,
+        class_rows=class_rows,
+        classes=classes,
+        confidence=confidence,
+    )
+    stats.thresholds = thresholds_of(
+        [class_threshold(class_values(client, stats, k)) for k in range(n_classes)]
+    )
     joint = partials.JointPartial(np.zeros((n_classes, n_classes), dtype=np.int64))
-    futures = client.map(joint_task, specs, thresholds=thresholds, pure=False)
+    futures = client.map(joint_task, specs, thresholds=stats.thresholds, pure=False)
     for _, partial in stream(client, futures):
         joint = joint.merge(partial)
     confident_joint = joint.joint_counts
     diagonal = np.diag_indices(n_classes)
     confident_joint[diagonal] = np.maximum(confident_joint[diagonal], 1)
-    class_counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
-    return MergedStats(
-        n_examples=int(labels.shape[0]),
-        n_classes=n_classes,
-        labels=labels,
-        self_confidence=self_confidence,
-        class_counts=class_counts,
-        thresholds=thresholds,
-        confident_joint=confident_joint,
-        calibrated_joint=calibrate_confident_joint(confident_joint, class_counts),
-        num_label_issues=joint.n_issues,
-        rows_per_partition=rows,
-        classes=classes,
-    )
-
-
-def _offsets(stats: MergedStats) -> np.ndarray:
-    return np.concatenate(([0], np.cumsum(stats.rows_per_partition)))
+    stats.confident_joint = confident_joint
+    stats.calibrated_joint = calibrate_confident_joint(confident_joint, stats.class_counts)
+    stats.num_label_issues = joint.n_issues
+    stats.n_correct = joint.n_correct
+    return stats
 
 
 def noise_rate_cuts(
@@ -250,15 +214,21 @@ def noise_rate_cuts(
     prune_counts: np.ndarray,
     min_examples_per_class: int,
 ) -> tuple[dict[partials.Cell, partials.CellCut], list[dict[partials.Cell, np.ndarray]]]:
-    """Pass 3 (and tied cells): every cell's cut-off, and per partition the tied cells' picks."""
+    """Pass 3 (and tied cells): every cell's cut-off, and per partition the tied cells' picks.
+
+    The candidates are folded as they arrive (:func:`partials.merge_candidates`): the driver
+    holds at most twice each cell's ``count + 1`` margins."""
     from labelaudit.pipeline.dask_tasks import candidates_task
 
     cells = partials.noise_rate_cells(prune_counts, stats.class_counts, min_examples_per_class)
-    candidates = client.gather(
-        client.map(candidates_task, specs, cells=cells, class_counts=stats.class_counts, pure=False)
+    futures = client.map(
+        candidates_task, specs, cells=cells, class_counts=stats.class_counts, pure=False
     )
-    cuts = partials.merge_cell_candidates(candidates, cells, stats.class_counts)
-    del candidates
+    merged: dict[partials.Cell, np.ndarray] = {}
+    for _, candidates in stream(client, futures):
+        merged = partials.merge_candidates(merged, candidates, cells)
+    cuts = partials.merge_cell_candidates([merged], cells, stats.class_counts)
+    del merged
     tied = [cell for cell, cut in cuts.items() if cut.tied]
     return cuts, tied_selections(client, specs, stats, cuts, tied)
 
@@ -274,11 +244,6 @@ def tied_selections(
     ``argsort(-margin)[:count]`` and split the picks by partition; a batch of cells at a time."""
     from labelaudit.pipeline.dask_tasks import margins_task
 
-    offsets = _offsets(stats)
-    per_part = [
-        np.bincount(stats.labels[offsets[p] : offsets[p + 1]], minlength=stats.n_classes)
-        for p in range(len(specs))
-    ]
     picks: list[dict[partials.Cell, np.ndarray]] = [{} for _ in specs]
     for batch in _batches(tied, stats.class_counts):
         margins = client.gather(client.map(margins_task, specs, cells=batch, pure=False))
@@ -286,13 +251,57 @@ def tied_selections(
             selected = partials.tied_cell_selection(
                 np.concatenate([m[cell] for m in margins]), cuts[cell].count
             )
-            bounds = np.cumsum([0] + [int(c[cell[0]]) for c in per_part])
-            for p in range(len(specs)):
-                # Positions, not a mask: a mask slice is a view that keeps N_k bools alive per
-                # cell, and a position list is as long as the cell's count at most.
-                picks[p][cell] = np.flatnonzero(selected[bounds[p] : bounds[p + 1]])
+            shares = partials.split_by_partition(
+                np.flatnonzero(selected), list(stats.class_rows[:, cell[0]])
+            )
+            for p, share in enumerate(shares):
+                picks[p][cell] = share
         del margins
     return picks
+
+
+def by_class_selections(
+    client: Any, stats: MergedStats, prune_counts: np.ndarray, min_examples_per_class: int
+) -> list[dict[int, np.ndarray]]:
+    """prune-by-class: in each class k, the ``n_k - M[k, k]`` rows of smallest ``p[k]`` (the
+    core's ``select_smallest`` on the class's values in row order), split by partition."""
+    from labelaudit.core._arrays import select_smallest
+
+    picks: list[dict[int, np.ndarray]] = [{} for _ in stats.confidence]
+    for k in range(stats.n_classes):
+        n_rows = int(stats.class_counts[k])
+        count = n_rows - int(prune_counts[k, k])
+        if n_rows <= min_examples_per_class or count < 1:
+            continue
+        selected = select_smallest(class_values(client, stats, k), count)
+        shares = partials.split_by_partition(selected, list(stats.class_rows[:, k]))
+        for p, share in enumerate(shares):
+            picks[p][k] = share
+    return picks
+
+
+def lowest_selections(
+    client: Any, specs: list[PartitionSpec], stats: MergedStats, method: str
+) -> list[np.ndarray]:
+    """The ``low_*`` filters: the ``num_label_issues`` lowest scores over all rows, as each
+    partition's positions. The driver holds the N scores (these filters only)."""
+    from labelaudit.core._arrays import select_smallest
+    from labelaudit.pipeline.dask_tasks import scores_task
+
+    offsets = stats.offsets
+    scores = None
+    futures = client.map(
+        scores_task, specs, method=method, thresholds=None, self_as_input=False, pure=False
+    )
+    for p, part in stream(client, futures):
+        if scores is None:
+            scores = np.empty(stats.n_examples, dtype=part.dtype)
+        scores[offsets[p] : offsets[p + 1]] = part
+    assert scores is not None
+    selected = select_smallest(scores, stats.num_label_issues)
+    del scores
+    cuts = np.searchsorted(selected, offsets)
+    return [selected[cuts[p] : cuts[p + 1]] - offsets[p] for p in range(len(specs))]
 
 
 def _batches(cells: list[partials.Cell], class_counts: np.ndarray) -> list[list[partials.Cell]]:
@@ -334,33 +343,32 @@ def part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
 
-def write_single_file(path: Path, column_blocks: Iterator[dict[str, np.ndarray]]) -> None:
-    """Write blocks of output columns, in order, as one Parquet file (atomically)."""
+def write_single_file(path: Path, column_blocks: Iterator[dict[str, Any]]) -> None:
+    """Write blocks of output columns, in order, as one Parquet file (atomically), as the local
+    engine's ``write_rows`` does; empty blocks are skipped unless every block is empty."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from labelaudit.io.paths import atomic_path
+    from labelaudit.io.tables import _arrow_column
+    from labelaudit.pipeline.audit import LABEL_COLUMNS
 
     with atomic_path(path) as tmp:
         writer = None
         empty = None
         try:
             for columns in column_blocks:
-                table = pa.Table.from_arrays(
-                    [pa.array(values) for values in columns.values()], names=list(columns)
-                )
+                arrays = [_arrow_column(values) for values in columns.values()]
+                table = pa.Table.from_arrays(arrays, names=list(columns))
                 if table.num_rows == 0:
                     empty = table if empty is None else empty
                     continue
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, use_dictionary=_DICTIONARY)
+                    writer = pq.ParquetWriter(tmp, table.schema, use_dictionary=list(LABEL_COLUMNS))
                 writer.write_table(table.cast(writer.schema))
             if writer is None and empty is not None:
-                writer = pq.ParquetWriter(tmp, empty.schema, use_dictionary=_DICTIONARY)
+                writer = pq.ParquetWriter(tmp, empty.schema, use_dictionary=list(LABEL_COLUMNS))
                 writer.write_table(empty)
         finally:
             if writer is not None:
                 writer.close()
-
-
-_DICTIONARY = ["given_label", "predicted_label"]

@@ -25,6 +25,7 @@ class PartitionSpec:
     label_column: str
     id_column: str | None
     prob_columns: tuple[str, ...]
+    class_names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -47,21 +48,21 @@ def read_partition(spec: PartitionSpec) -> Partition:
 
     from labelaudit.core.validation import check_pred_probs
     from labelaudit.io.labels import LabelsFile, map_labels
+    from labelaudit.io.probs import probs_dtype
 
     columns = [spec.label_column, *spec.prob_columns]
     if spec.id_column is not None:
         columns.append(spec.id_column)
     table = pq.read_table(spec.path, columns=columns)
-    types = [table.schema.field(name).type for name in spec.prob_columns]
-    dtype = np.float32 if all(str(t) == "float" for t in types) else np.float64
+    dtype = probs_dtype(table.schema, spec.prob_columns)
     probs = np.empty((table.num_rows, len(spec.prob_columns)), dtype=dtype)
     for index, name in enumerate(spec.prob_columns):
         probs[:, index] = table.column(name).to_numpy().astype(dtype, copy=False)
     values = table.column(spec.label_column).to_pandas()
-    ids = table.column(spec.id_column).to_pandas() if spec.id_column is not None else None
+    ids = table.column(spec.id_column) if spec.id_column is not None else None
     del table
     labels_file = LabelsFile(path=spec.path, values=values, column=spec.label_column, ids=None)
-    codes, classes = map_labels(labels_file, list(spec.prob_columns), spec.path)
+    codes, classes = map_labels(labels_file, list(spec.class_names), spec.path)
     if codes.shape[0]:
         try:
             check_pred_probs(probs)
@@ -70,10 +71,35 @@ def read_partition(spec: PartitionSpec) -> Partition:
     return Partition(codes, probs, ids, classes)
 
 
-def self_confidence_task(spec: PartitionSpec) -> tuple[np.ndarray, np.ndarray, list[Any]]:
-    """Pass 1: class indices and ``p[n, y[n]]`` of every row (N-vectors), and the classes."""
+@dataclass(frozen=True)
+class ClassConfidence:
+    """Pass 1's result for one partition, kept on its worker: per class, ``p[n, y[n]]`` of the
+    rows labelled k in row order (all of them hold the partition's N self-confidences)."""
+
+    values: list[np.ndarray]
+    classes: list[Any]
+    n_rows: int
+
+
+def class_confidence_task(spec: PartitionSpec) -> ClassConfidence:
+    """Pass 1: the partition's self-confidences, split by given class."""
     part = read_partition(spec)
-    return part.labels, partials.self_confidence(part.labels, part.probs), part.classes
+    scores = partials.self_confidence(part.labels, part.probs)
+    order = np.argsort(part.labels, kind="stable")
+    bounds = np.searchsorted(part.labels[order], np.arange(len(spec.class_names) + 1))
+    values = [scores[order[bounds[k] : bounds[k + 1]]] for k in range(len(spec.class_names))]
+    return ClassConfidence(values, part.classes, int(part.labels.shape[0]))
+
+
+def class_counts_task(result: ClassConfidence) -> tuple[np.ndarray, list[Any], int]:
+    """Rows per class of one partition, its classes and its row count (small)."""
+    counts = np.array([v.shape[0] for v in result.values], dtype=np.int64)
+    return counts, result.classes, result.n_rows
+
+
+def class_values_task(result: ClassConfidence, k: int) -> np.ndarray:
+    """One class's self-confidences of one partition, in row order."""
+    return result.values[k]
 
 
 def row_count_task(spec: PartitionSpec) -> int:
@@ -84,7 +110,7 @@ def row_count_task(spec: PartitionSpec) -> int:
 
 
 def joint_task(spec: PartitionSpec, thresholds: np.ndarray) -> partials.JointPartial:
-    """Pass 2: this partition's confident-joint counts and issue count."""
+    """Pass 2: this partition's confident-joint counts, issue count and correct argmaxes."""
     part = read_partition(spec)
     return partials.joint_partial(part.labels, part.probs, thresholds).partial
 
@@ -173,20 +199,27 @@ class FinishPlan:
 
 @dataclass(frozen=True)
 class PartitionWork:
-    """The driver's per-partition inputs to the last pass."""
+    """The driver's per-partition inputs to the last pass.
+
+    ``tied`` and ``by_class`` hold, per tied cell and per class k, positions among the
+    partition's rows labelled k (prune-by-noise-rate ties, prune-by-class picks); ``selected``
+    holds positions among its rows (the ``low_*`` filters).
+    """
 
     offset: int
     tied: dict[partials.Cell, np.ndarray]
-    preselected: np.ndarray | None
-    part_path: Path | None
-    return_columns: bool
+    part_path: Path | None = None
+    return_columns: bool = False
+    by_class: dict[int, np.ndarray] | None = None
+    selected: np.ndarray | None = None
+    count_only: bool = False
 
 
 def _issue_mask(part: Partition, plan: FinishPlan, work: PartitionWork) -> np.ndarray | None:
     """find-issues' flags for the partition (the local ``find_label_issues``, per partition)."""
     facts = partials.joint_partial(part.labels, part.probs, plan.thresholds)
     if plan.filter_by.startswith("low_"):
-        return work.preselected
+        return _positions_mask(part.labels.shape[0], work.selected)
     if plan.filter_by == "confident_learning":
         mask = facts.off_diagonal
     elif plan.filter_by == "predicted_neq_given":
@@ -196,30 +229,40 @@ def _issue_mask(part: Partition, plan: FinishPlan, work: PartitionWork) -> np.nd
         if plan.filter_by in ("prune_by_noise_rate", "both"):
             mask = partials.flag_by_noise_rate(part.labels, part.probs, plan.cuts, work.tied)
         if plan.filter_by in ("prune_by_class", "both"):
-            by_class = work.preselected
+            by_class = partials.class_positions_mask(part.labels, work.by_class or {})
             mask = by_class if mask is None else mask & by_class
     return mask & ~facts.given_label_is_top
+
+
+def _positions_mask(n_rows: int, positions: np.ndarray | None) -> np.ndarray:
+    mask = np.zeros(n_rows, dtype=bool)
+    if positions is not None:
+        mask[positions] = True
+    return mask
 
 
 def finish_task(spec: PartitionSpec, plan: FinishPlan, work: PartitionWork) -> dict[str, Any]:
     """Last pass: flags and scores of the partition; writes its part file when asked.
 
-    Returns the N-vectors the driver's document needs: for find-issues the flagged rows (global
-    positions), their scores, labels, predictions and ids; for score every row's score.
-    With ``work.return_columns``, also the partition's output columns (single-file output).
+    Returns what the driver's document needs: for find-issues the flagged rows (global
+    positions), their scores, labels, predictions and ids (only their count with
+    ``work.count_only``); for score every row's score, label and prediction. With
+    ``work.return_columns``, also the partition's output columns (single-file output).
     """
     from labelaudit.core.counting import predicted_labels
     from labelaudit.core.ranking import order_label_issues
 
     part = read_partition(spec)
     n_rows = part.labels.shape[0]
+    mask = _issue_mask(part, plan, work) if plan.command == "find-issues" else None
+    if work.count_only:
+        return {"n_rows": n_rows, "n_issues": int(np.count_nonzero(mask))}
     thresholds = plan.thresholds if plan.adjust_pred_probs else None
     scores = partition_scores(part, plan.method, thresholds, plan.command == "find-issues")
     if n_rows:
         predicted = predicted_labels(part.probs, n_threads=1)
     else:
         predicted = np.zeros(0, dtype=np.int8)
-    mask = _issue_mask(part, plan, work) if plan.command == "find-issues" else None
     facts = {
         "classes": part.classes,
         "labels": part.labels,
@@ -228,53 +271,48 @@ def finish_task(spec: PartitionSpec, plan: FinishPlan, work: PartitionWork) -> d
         "ids": part.ids,
         "id_column": spec.id_column,
     }
-    result: dict[str, Any] = {"n_rows": n_rows, "classes": part.classes}
+    del part
+    result: dict[str, Any] = {"n_rows": n_rows, "classes": facts["classes"]}
+    written: np.ndarray | int = n_rows
     if mask is not None:
         issues = np.flatnonzero(mask)
-        result.update(
-            rows=issues + work.offset,
-            scores=scores[issues],
-            labels=part.labels[issues],
-            predicted=predicted[issues],
-            ids=None if part.ids is None else part.ids.iloc[issues].reset_index(drop=True),
-        )
-        written = n_rows if plan.all_rows else order_label_issues(mask, scores)
+        result.update(_subset(facts, issues), rows=issues + work.offset)
+        if not plan.all_rows:
+            written = order_label_issues(mask, scores)
     else:
-        result.update(scores=scores, labels=part.labels, predicted=predicted, ids=part.ids)
-        written = n_rows
-    if work.part_path is not None or work.return_columns:
-        columns = _columns(written, facts, mask, work.offset)
-        if work.part_path is not None:
-            _write_part(work.part_path, columns)
-        if work.return_columns:
-            result["columns"] = columns
+        result.update(_subset(facts, None))
+
+    def columns_for(rows: np.ndarray | slice) -> dict[str, Any]:
+        """The local engine's Parquet output columns for *rows*, ``row`` made global."""
+        from labelaudit.pipeline.audit import rows_columns
+
+        columns = rows_columns(rows, is_label_issue=mask, arrow=True, **facts)
+        columns["row"] = columns["row"] + work.offset
+        return columns
+
+    if work.part_path is not None:
+        _write_part(work.part_path, written, columns_for)
+    if work.return_columns:
+        result["columns"] = columns_for(slice(0, n_rows) if isinstance(written, int) else written)
     return result
 
 
-def _columns(
-    rows: np.ndarray | int, facts: dict[str, Any], mask: np.ndarray | None, offset: int
-) -> dict[str, np.ndarray]:
-    """The local engine's output columns for *rows* of the partition, ``row`` made global."""
-    from labelaudit.report.documents import label_rows_columns
-
-    selection = slice(0, rows) if isinstance(rows, int) else rows
-    columns = label_rows_columns(selection, is_label_issue=mask, **facts)
-    columns["row"] = columns["row"] + offset
-    for name, values in columns.items():
-        if values.dtype == object and values.shape[0] == 0:
-            # No value tells an empty object column's type; class names and ids are strings.
-            columns[name] = np.array([], dtype=str)
-    return columns
+def _subset(facts: dict[str, Any], rows: np.ndarray | None) -> dict[str, Any]:
+    """Scores, labels, predictions and ids of *rows* (every row when None)."""
+    if rows is None:
+        return {name: facts[name] for name in ("scores", "labels", "predicted", "ids")}
+    ids = facts["ids"]
+    return {
+        "scores": facts["scores"][rows],
+        "labels": facts["labels"][rows],
+        "predicted": facts["predicted"][rows],
+        "ids": None if ids is None else ids.take(rows),
+    }
 
 
-def _write_part(path: Path, columns: dict[str, np.ndarray]) -> None:
-    """Write one part file (inside the output's temporary folder)."""
+def _write_part(path: Path, rows: np.ndarray | int, columns_for: Any) -> None:
+    """Write one part file (inside the output's temporary folder), as the local engine's -o."""
     from labelaudit.io.tables import write_rows
+    from labelaudit.pipeline.audit import LABEL_COLUMNS
 
-    n_rows = len(columns["row"])
-    write_rows(
-        path,
-        n_rows,
-        lambda block: {name: values[block] for name, values in columns.items()},
-        dictionary_columns=("given_label", "predicted_label"),
-    )
+    write_rows(path, rows, columns_for, dictionary_columns=LABEL_COLUMNS)

@@ -78,7 +78,7 @@ def test_unreachable_scheduler_exits_2(folder, invoke: Invoke) -> None:
 def test_labels_and_probs_must_be_one_dataset(folder, scheduler, invoke: Invoke) -> None:
     result = invoke("health", *local_args(folder), "--engine", "dask")
     assert result.exit_code == 2
-    assert "pass the same folder or glob to --labels and --probs" in result.output
+    assert "one partitioned Parquet dataset: pass it as --labels" in result.output
 
 
 def test_scheduler_needs_the_dask_engine(folder, invoke: Invoke) -> None:
