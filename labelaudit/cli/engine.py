@@ -55,4 +55,5 @@ def engine_pipeline(
         sources.id_column,
         scheduler,
         sources.prob_columns,
+        tuple(Path(path) for path in sources.probs),
     )

@@ -13,6 +13,8 @@ from labelaudit.cli.options import (
     ClassesOption,
     DataOption,
     DebugOption,
+    Engine,
+    EngineOption,
     FilterBy,
     FilterByOption,
     FracNoiseOption,
@@ -25,6 +27,7 @@ from labelaudit.cli.options import (
     ProbsOption,
     QuietOption,
     RankByOption,
+    SchedulerOption,
     ScoreMethod,
     TextColumnOption,
     output_option,
@@ -54,6 +57,8 @@ def report(
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Write an HTML report: health, classes, noise matrix, and the flagged rows with DATA.
 
@@ -62,12 +67,19 @@ def report(
 
     Example: labelaudit report --labels y.csv --probs p.parquet --data y.csv -o report.html
     """
+    from labelaudit.cli.engine import engine_pipeline
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.report import IssueOptions
     from labelaudit.pipeline.report import report as run_report
     from labelaudit.report.html import written_summary
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    _, sources = engine_pipeline(
+        engine,
+        scheduler,
+        AuditSources(labels, probs, label_column, id_column, classes, normalize),
+    )
+    if engine == "dask":
+        from labelaudit.pipeline.dask_report import report as run_report  # type: ignore[assignment]
     options = IssueOptions(filter_by.value, rank_by.value, frac_noise, min_examples_per_class)
     with running("Writing the report…", quiet=quiet, json_output=json_output):
         document = run_report(

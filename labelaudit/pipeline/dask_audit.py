@@ -44,6 +44,7 @@ class DaskSources:
     id_column: str | None = None
     scheduler: str | None = None
     prob_columns: str | None = None
+    probs: tuple[Path, ...] = ()
 
     def specs(self) -> list[PartitionSpec]:
         """The partitions, their schemas checked (see :func:`dataset_specs`)."""
@@ -72,7 +73,7 @@ def _check_output(output: Path | None, sources: DaskSources) -> None:
         )
 
 
-def _finish(
+def finish_pass(
     client: Any,
     specs: list[PartitionSpec],
     plan: FinishPlan,
@@ -119,7 +120,9 @@ def _finish(
     return results
 
 
-def _facts(results: list[dict[str, Any]], classes: list[Any], id_column: str | None) -> dict:
+def gathered_facts(
+    results: list[dict[str, Any]], classes: list[Any], id_column: str | None
+) -> dict:
     """The partitions' rows (flagged ones, or all), concatenated in global row order, as the
     row facts of :func:`audit.rows_columns`; ``rows`` are their global positions."""
     import pyarrow as pa
@@ -138,7 +141,7 @@ def _facts(results: list[dict[str, Any]], classes: list[Any], id_column: str | N
     return facts
 
 
-def _records(positions: np.ndarray, facts: dict[str, Any]) -> list[dict[str, Any]]:
+def global_records(positions: np.ndarray, facts: dict[str, Any]) -> list[dict[str, Any]]:
     """:func:`audit.rows_records` of the gathered rows at *positions*, ``row`` made global."""
     rows = facts.pop("rows", None)
     records = audit.rows_records(positions, **facts)
@@ -149,7 +152,7 @@ def _records(positions: np.ndarray, facts: dict[str, Any]) -> list[dict[str, Any
     return records
 
 
-def _issue_works(
+def issue_works(
     client: Any, specs: list[PartitionSpec], stats: MergedStats, filter_by: str, **options: Any
 ) -> tuple[dict[Any, Any] | None, list[PartitionWork]]:
     """The driver's decisions for find-issues: the noise-rate cut-offs, and per partition its
@@ -214,7 +217,7 @@ def find_issues(
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
         stats = merged_stats(client, specs)
-        cuts, works = _issue_works(
+        cuts, works = issue_works(
             client,
             specs,
             stats,
@@ -225,8 +228,8 @@ def find_issues(
         plan = FinishPlan(
             "find-issues", stats.thresholds, filter_by, cuts, rank_by, all_rows=all_rows
         )
-        results = _finish(client, specs, plan, works, output, all_rows)
-    issues = _facts(results, stats.classes, sources.id_column)
+        results = finish_pass(client, specs, plan, works, output, all_rows)
+    issues = gathered_facts(results, stats.classes, sources.id_column)
     del results
     ranked = order_label_issues(np.ones(issues["rows"].shape[0], dtype=bool), issues["scores"])
     if output is not None and output.suffix and not all_rows:
@@ -238,7 +241,7 @@ def find_issues(
         np.bincount(issues["labels"], minlength=stats.n_classes),
     )
     return audit.issues_document(
-        _records(ranked[:top], issues),
+        global_records(ranked[:top], issues),
         n_examples=stats.n_examples,
         n_classes=stats.n_classes,
         n_label_issues=int(ranked.shape[0]),
@@ -289,9 +292,9 @@ def score_labels(
             thresholds = merged_stats(client, specs).thresholds
         plan = FinishPlan("score", thresholds, method=method, adjust_pred_probs=adjust_pred_probs)
         works = [PartitionWork(offset=int(offsets[p]), tied={}) for p in range(len(specs))]
-        results = _finish(client, specs, plan, works, output, True)
+        results = finish_pass(client, specs, plan, works, output, True)
     classes = next((r["classes"] for r in results if r["n_rows"]), results[0]["classes"])
-    facts = _facts(results, classes, sources.id_column)
+    facts = gathered_facts(results, classes, sources.id_column)
     scores = facts["scores"]
     return documents.score_document(
         audit.rows_records(lowest_scores(scores, top), **facts),
@@ -319,7 +322,7 @@ def _flagged_count(client: Any, specs: list[PartitionSpec], stats: MergedStats) 
 
     with warnings.catch_warnings():  # find-issues' warnings (small classes) are not health's
         warnings.simplefilter("ignore")
-        cuts, works = _issue_works(
+        cuts, works = issue_works(
             client,
             specs,
             stats,

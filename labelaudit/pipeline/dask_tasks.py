@@ -131,6 +131,21 @@ def margins_task(
     return {(k, j): partials.cell_margins(part.labels, part.probs, k, j) for k, j in cells}
 
 
+def labelled_scores_task(spec: PartitionSpec, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Class indices and find-issues' ranking scores of every row of the partition."""
+    part = read_partition(spec)
+    return part.labels, partition_scores(part, method, None, True)
+
+
+def quality_sums_task(
+    start: np.ndarray, labelled: tuple[np.ndarray, np.ndarray], n_classes: int
+) -> np.ndarray:
+    """Per-class label-quality sums continued over one partition's rows (in row order)."""
+    from labelaudit.pipeline.report import quality_sums
+
+    return quality_sums(labelled[0], labelled[1], n_classes, start)
+
+
 def scores_task(
     spec: PartitionSpec, method: str, thresholds: np.ndarray | None, self_as_input: bool
 ) -> np.ndarray:
@@ -177,7 +192,7 @@ class FinishPlan:
 
     Attributes
     ----------
-    command : {"find-issues", "score"}
+    command : {"find-issues", "score", "report"}
     thresholds : ndarray (K,) or None
         Per-class thresholds (None for ``score`` without adjusted probabilities).
     filter_by, cuts
@@ -254,11 +269,11 @@ def finish_task(spec: PartitionSpec, plan: FinishPlan, work: PartitionWork) -> d
 
     part = read_partition(spec)
     n_rows = part.labels.shape[0]
-    mask = _issue_mask(part, plan, work) if plan.command == "find-issues" else None
+    mask = _issue_mask(part, plan, work) if plan.command != "score" else None
     if work.count_only:
         return {"n_rows": n_rows, "n_issues": int(np.count_nonzero(mask))}
     thresholds = plan.thresholds if plan.adjust_pred_probs else None
-    scores = partition_scores(part, plan.method, thresholds, plan.command == "find-issues")
+    scores = partition_scores(part, plan.method, thresholds, plan.command != "score")
     if n_rows:
         predicted = predicted_labels(part.probs, n_threads=1)
     else:
@@ -273,6 +288,11 @@ def finish_task(spec: PartitionSpec, plan: FinishPlan, work: PartitionWork) -> d
     }
     del part
     result: dict[str, Any] = {"n_rows": n_rows, "classes": facts["classes"]}
+    if plan.command == "report":
+        from labelaudit.pipeline.report import quality_histograms
+
+        n_classes = len(spec.class_names)
+        result["histograms"] = quality_histograms(facts["labels"], scores, mask, n_classes)
     written: np.ndarray | int = n_rows
     if mask is not None:
         issues = np.flatnonzero(mask)

@@ -85,3 +85,22 @@ def test_scheduler_needs_the_dask_engine(folder, invoke: Invoke) -> None:
     result = invoke("health", *local_args(folder), "--scheduler", "tcp://127.0.0.1:9")
     assert result.exit_code == 2
     assert "--scheduler: only used with --engine dask" in result.output
+
+
+def test_multi_label_is_refused(folder, invoke: Invoke) -> None:
+    dataset = str(folder / "ds")
+    result = invoke("score", "--labels", dataset, "--engine", "dask", "--multi-label")
+    assert result.exit_code == 2
+    assert "--engine dask: not available with --multi-label" in result.output
+
+
+def test_report_refuses_data(folder, invoke: Invoke, tmp_path) -> None:
+    pytest.importorskip("jinja2")
+    dataset = str(folder / "ds")
+    result = invoke(
+        "report", "--labels", dataset, "--probs", dataset, "--engine", "dask",
+        "--data", folder / "labels.parquet", "-o", tmp_path / "r.html",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--data: not available with --engine dask" in result.output
+    assert not (tmp_path / "r.html").exists()

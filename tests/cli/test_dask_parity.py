@@ -4,7 +4,8 @@ the same ``-o`` files and the same ``--junit-xml``/``--markdown`` CI outputs.
 Each engine runs in its own folder with the same relative ``-o`` paths, so even the documents'
 ``output`` fields are equal. What legitimately differs is left out of the comparison: the run
 time and start time in the CI outputs (``time``, ``timestamp``, ``seconds``). Nothing in the
-JSON documents differs.
+JSON documents differs but the report's ``generated_at`` minute; in its HTML also the charts'
+SVG element ids (a per-process figure counter).
 """
 
 from __future__ import annotations
@@ -128,3 +129,25 @@ def test_health_documents_and_files_are_equal(
     assert {"counts", "noise_matrix", "top_confusions", "warnings", "checks"} <= set(expected)
     assert got == expected
     same_files(local, remote)
+
+
+@pytest.mark.parametrize("filter_by", ["prune_by_noise_rate", "both"])
+def test_report_documents_and_html_are_equal(
+    dataset, scheduler, invoke: Invoke, tmp_path, monkeypatch, filter_by
+) -> None:
+    pytest.importorskip("jinja2")
+    runs = run_both(
+        invoke, tmp_path, monkeypatch, scheduler,
+        "report", dataset, "--filter-by", filter_by, "--top", "30", "-o", "report.html",
+    )  # fmt: skip
+    (local, expected), (remote, got) = runs["local"], runs["dask"]
+    assert expected["issues"]["n_flagged"] > 0
+    minute = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    assert minute.sub("T", json.dumps(got)) == minute.sub("T", json.dumps(expected))
+    # The charts' SVG element ids count the figures this process drew so far.
+    svg_ids = re.compile(r"\bc\d+-")
+    html = [
+        svg_ids.sub("c-", minute.sub("T", (folder / "report.html").read_text()))
+        for folder in (local, remote)
+    ]
+    assert html[0] == html[1]
