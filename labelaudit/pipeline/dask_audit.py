@@ -216,7 +216,7 @@ def find_issues(
     _check_output(output, sources)
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
-        stats = merged_stats(client, specs)
+        stats = merged_stats(client, specs, filter_by)
         cuts, works = issue_works(
             client,
             specs,

@@ -164,9 +164,12 @@ def class_values(client: Any, stats: MergedStats, k: int) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def merged_stats(client: Any, specs: list[PartitionSpec]) -> MergedStats:
+def merged_stats(client: Any, specs: list[PartitionSpec], filter_by: str = "") -> MergedStats:
     """Passes 1 and 2: each class's threshold from its self-confidences in row order (the
-    local engine's mean, bit for bit), then the confident joint as a sum of partition counts."""
+    local engine's mean, bit for bit), then the confident joint as a sum of partition counts.
+
+    Pass 1's results stay on the workers only for *filter_by* ``prune_by_class`` or ``both``,
+    which pick rows from them; otherwise they are released once the thresholds are known."""
     from labelaudit.core.counting import calibrate_confident_joint, class_threshold, thresholds_of
     from labelaudit.pipeline.dask_tasks import class_confidence_task, class_counts_task, joint_task
 
@@ -193,6 +196,10 @@ def merged_stats(client: Any, specs: list[PartitionSpec]) -> MergedStats:
     stats.thresholds = thresholds_of(
         [class_threshold(class_values(client, stats, k)) for k in range(n_classes)]
     )
+    if filter_by not in ("prune_by_class", "both"):
+        for future in confidence:
+            future.release()
+        stats.confidence = []
     joint = partials.JointPartial(np.zeros((n_classes, n_classes), dtype=np.int64))
     futures = client.map(joint_task, specs, thresholds=stats.thresholds, pure=False)
     for _, partial in stream(client, futures):

@@ -68,7 +68,7 @@ def audit_numbers(sources: DaskSources, options: IssueOptions, top: int) -> Audi
 
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
-        stats = merged_stats(client, specs)
+        stats = merged_stats(client, specs, options.filter_by)
         cuts, works = issue_works(
             client,
             specs,
