@@ -10,7 +10,7 @@ dataset holding the labels and the probabilities. Output (``-o``): a folder of
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,8 @@ from labelaudit.pipeline.dask_engine import (
     lowest_selections,
     merged_stats,
     noise_rate_cuts,
-    output_folder,
-    part_name,
-    write_single_file,
 )
+from labelaudit.pipeline.dask_finish import assemble_file, fetch, last_pass, top_rows
 from labelaudit.pipeline.dask_tasks import FinishPlan, PartitionSpec, PartitionWork, finish_task
 
 
@@ -73,53 +71,6 @@ def _check_output(output: Path | None, sources: DaskSources) -> None:
         )
 
 
-def finish_pass(
-    client: Any,
-    specs: list[PartitionSpec],
-    plan: FinishPlan,
-    works: list[PartitionWork],
-    output: Path | None,
-    streamed: bool,
-) -> list[dict[str, Any]]:
-    """Run the last pass; write a part file per partition (folder output) or, when *streamed*,
-    the partitions' columns in order to one file. Nothing is left behind on failure."""
-    from dataclasses import replace
-
-    results: list[dict[str, Any]] = []
-
-    def run(folder: Path | None, return_columns: bool) -> Iterator[dict[str, Any]]:
-        tasks = [
-            replace(w, part_path=None if folder is None else folder / part_name(p),
-                    return_columns=return_columns)
-            for p, w in enumerate(works)
-        ]  # fmt: skip
-        futures = client.map(finish_task, specs, [plan] * len(specs), tasks, pure=False)
-        for index, future in enumerate(futures):  # in partition order
-            try:
-                result = future.result()
-            except BaseException:
-                from distributed import wait
-
-                wait(futures[index:])  # no task still writes into the folder that is about to go
-                raise
-            future.release()
-            columns = result.pop("columns", None)
-            results.append(result)
-            if columns is not None:
-                yield columns
-
-    if output is None or (output.suffix and not streamed):
-        for _ in run(None, False):
-            pass
-    elif output.suffix:
-        write_single_file(output, run(None, True))
-    else:
-        with output_folder(output) as folder:
-            for _ in run(folder, False):
-                pass
-    return results
-
-
 def gathered_facts(
     results: list[dict[str, Any]], classes: list[Any], id_column: str | None
 ) -> dict:
@@ -141,14 +92,15 @@ def gathered_facts(
     return facts
 
 
-def global_records(positions: np.ndarray, facts: dict[str, Any]) -> list[dict[str, Any]]:
-    """:func:`audit.rows_records` of the gathered rows at *positions*, ``row`` made global."""
-    rows = facts.pop("rows", None)
-    records = audit.rows_records(positions, **facts)
-    if rows is not None:
-        facts["rows"] = rows
-        for record, position in zip(records, positions, strict=True):
-            record["row"] = int(rows[position])
+def top_records(
+    top: dict[str, Any], classes: list[Any], id_column: str | None
+) -> list[dict[str, Any]]:
+    """:func:`audit.rows_records` of the fetched top rows (in their order), ``row`` global."""
+    facts = {name: values for name, values in top.items() if name != "rows"}
+    positions = np.arange(top["rows"].shape[0])
+    records = audit.rows_records(positions, classes=classes, id_column=id_column, **facts)
+    for record, row in zip(records, top["rows"], strict=True):
+        record["row"] = int(row)
     return records
 
 
@@ -207,14 +159,14 @@ def find_issues(
 ) -> tuple[dict[str, Any], CheckResult]:
     """find-issues with the Dask engine: the local engine's document and rows, bit for bit.
 
-    The driver holds the flagged rows' facts (to rank them globally), never N-vectors.
+    The driver holds the flagged rows' scores (to rank them globally), never N-vectors.
     """
-    from labelaudit.core.ranking import order_label_issues
     from labelaudit.pipeline.model_quality import counts_accuracy_warning
     from labelaudit.report import documents
 
     _check_output(output, sources)
     specs = sources.specs()
+    one_file = output is not None and bool(output.suffix)
     with dask_client(sources.scheduler) as client:
         stats = merged_stats(client, specs, filter_by)
         cuts, works = issue_works(
@@ -226,25 +178,26 @@ def find_issues(
             min_examples_per_class=min_examples_per_class,
         )
         plan = FinishPlan(
-            "find-issues", stats.thresholds, filter_by, cuts, rank_by, all_rows=all_rows
+            "find-issues",
+            stats.thresholds,
+            filter_by,
+            cuts,
+            method=rank_by,
+            all_rows=all_rows,
+            ranked_parts=not one_file,
         )
-        results = finish_pass(client, specs, plan, works, output, all_rows)
-    issues = gathered_facts(results, stats.classes, sources.id_column)
-    del results
-    ranked = order_label_issues(np.ones(issues["rows"].shape[0], dtype=bool), issues["scores"])
-    if output is not None and output.suffix and not all_rows:
-        write_single_file(output, iter([_ranked_columns(ranked, issues)]))
+        with last_pass(client, specs, plan, works, output) as (futures, folder):
+            issues = ranked_issues(client, futures, top)
+            if one_file:
+                order = None if all_rows else issues.ranked
+                assemble_file(output, folder, len(specs), order)  # type: ignore[arg-type]
     warning = audit.raise_warning(counts_accuracy_warning(stats.n_correct, stats.class_counts))
-    per_class = documents.flagged_by_class(
-        stats.classes,
-        stats.class_counts,
-        np.bincount(issues["labels"], minlength=stats.n_classes),
-    )
+    per_class = documents.flagged_by_class(stats.classes, stats.class_counts, issues.by_class)
     return audit.issues_document(
-        global_records(ranked[:top], issues),
+        top_records(issues.top, stats.classes, sources.id_column),
         n_examples=stats.n_examples,
         n_classes=stats.n_classes,
-        n_label_issues=int(ranked.shape[0]),
+        n_label_issues=int(issues.ranked.shape[0]),
         filter_by=filter_by,
         rank_by=rank_by,
         output=output,
@@ -254,13 +207,29 @@ def find_issues(
     )
 
 
-def _ranked_columns(ranked: np.ndarray, issues: dict[str, Any]) -> dict[str, Any]:
-    """The flagged rows' output columns, most likely errors first (the local engine's -o)."""
-    facts = {name: value for name, value in issues.items() if name != "rows"}
-    flagged = np.ones(issues["rows"].shape[0], dtype=bool)
-    columns = audit.rows_columns(ranked, is_label_issue=flagged, arrow=True, **facts)
-    columns["row"] = issues["rows"][ranked]
-    return columns
+@dataclass(frozen=True)
+class RankedIssues:
+    """The flagged rows as the driver holds them: their global ranking (indices of the
+    flagged rows in row order, most likely errors first), their count per class, and the
+    facts of the top ones in ranking order (``rows`` global)."""
+
+    ranked: np.ndarray
+    by_class: np.ndarray
+    top: dict[str, Any]
+
+
+def ranked_issues(client: Any, futures: list[Any], top: int) -> RankedIssues:
+    """Rank the flagged rows of every partition exactly as the local engine (numpy's argsort
+    of all their scores in row order); the driver holds their scores, not their other facts."""
+    from labelaudit.core.ranking import order_label_issues
+
+    scores = np.concatenate(fetch(client, futures, "scores"))
+    ranked = order_label_issues(np.ones(scores.shape[0], dtype=bool), scores)
+    del scores
+    by_class = fetch(client, futures, "by_class")
+    counts = [int(c.sum()) for c in by_class]
+    rows = top_rows(client, futures, counts, ranked[:top])
+    return RankedIssues(ranked, np.sum(by_class, axis=0), rows)
 
 
 def score_labels(
@@ -292,7 +261,10 @@ def score_labels(
             thresholds = merged_stats(client, specs).thresholds
         plan = FinishPlan("score", thresholds, method=method, adjust_pred_probs=adjust_pred_probs)
         works = [PartitionWork(offset=int(offsets[p]), tied={}) for p in range(len(specs))]
-        results = finish_pass(client, specs, plan, works, output, True)
+        with last_pass(client, specs, plan, works, output) as (futures, folder):
+            results = client.gather(futures)
+            if output is not None and output.suffix:
+                assemble_file(output, folder, len(specs))  # type: ignore[arg-type]
     classes = next((r["classes"] for r in results if r["n_rows"]), results[0]["classes"])
     facts = gathered_facts(results, classes, sources.id_column)
     scores = facts["scores"]

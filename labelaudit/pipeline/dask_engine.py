@@ -11,8 +11,6 @@ worker holds more than its partitions' rows. Results equal the local engine's bi
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,7 +59,7 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
                 "`dask scheduler --host 127.0.0.1` and workers with `dask worker ADDRESS`, "
                 "or omit --scheduler for a local cluster."
             ) from None
-        with client:
+        with client, cluster_errors():
             yield client
         return
     with (
@@ -73,8 +71,27 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
             scheduler_kwargs={"dashboard": False},
         ) as cluster,
         Client(cluster, set_as_default=False, direct_to_workers=True) as client,
+        cluster_errors(),
     ):
         yield client
+
+
+@contextmanager
+def cluster_errors() -> Iterator[None]:
+    """The cluster's own failures (a worker lost too often, a closed connection) as an
+    ``Error:`` line; the tasks' errors (``InputError`` naming a partition) pass unchanged."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as exc:
+        if not type(exc).__module__.startswith("distributed"):
+            raise
+        detail = " ".join(str(exc).split())[:160]
+        raise InputError(
+            f"the Dask cluster failed ({type(exc).__name__}: {detail}); nothing was written. "
+            "Check the workers (memory, logs) and run again."
+        ) from None
 
 
 # --- the dataset --------------------------------------------------------------------------------
@@ -322,60 +339,3 @@ def _batches(cells: list[partials.Cell], class_counts: np.ndarray) -> list[list[
         batches[-1].append(cell)
         size += int(class_counts[cell[0]])
     return [b for b in batches if b]
-
-
-# --- outputs ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def output_folder(path: Path) -> Iterator[Path]:
-    """A temporary folder beside *path*, renamed onto it only when everything is written."""
-    if path.exists():
-        raise InputError(f"-o/--output {path}: already exists; remove it or name a new folder.")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"-o/--output {path}: the folder {parent} does not exist.")
-    tmp = parent / f".{path.name}.partial-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        yield tmp
-        os.rename(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def part_name(index: int) -> str:
-    """``part-00000.parquet`` for the first partition."""
-    return f"part-{index:05d}.parquet"
-
-
-def write_single_file(path: Path, column_blocks: Iterator[dict[str, Any]]) -> None:
-    """Write blocks of output columns, in order, as one Parquet file (atomically), as the local
-    engine's ``write_rows`` does; empty blocks are skipped unless every block is empty."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from labelaudit.io.paths import atomic_path
-    from labelaudit.io.tables import _arrow_column
-    from labelaudit.pipeline.audit import LABEL_COLUMNS
-
-    with atomic_path(path) as tmp:
-        writer = None
-        empty = None
-        try:
-            for columns in column_blocks:
-                arrays = [_arrow_column(values) for values in columns.values()]
-                table = pa.Table.from_arrays(arrays, names=list(columns))
-                if table.num_rows == 0:
-                    empty = table if empty is None else empty
-                    continue
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, use_dictionary=list(LABEL_COLUMNS))
-                writer.write_table(table.cast(writer.schema))
-            if writer is None and empty is not None:
-                writer = pq.ParquetWriter(tmp, empty.schema, use_dictionary=list(LABEL_COLUMNS))
-                writer.write_table(empty)
-        finally:
-            if writer is not None:
-                writer.close()

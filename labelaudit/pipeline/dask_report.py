@@ -16,14 +16,9 @@ from typing import Any
 import numpy as np
 
 from labelaudit.errors import InputError
-from labelaudit.pipeline.dask_audit import (
-    DaskSources,
-    finish_pass,
-    gathered_facts,
-    global_records,
-    issue_works,
-)
+from labelaudit.pipeline.dask_audit import DaskSources, issue_works, ranked_issues, top_records
 from labelaudit.pipeline.dask_engine import MergedStats, dask_client, merged_stats
+from labelaudit.pipeline.dask_finish import fetch, last_pass
 from labelaudit.pipeline.dask_tasks import FinishPlan, PartitionSpec
 from labelaudit.pipeline.report import AuditNumbers, IssueOptions
 
@@ -64,7 +59,6 @@ def audit_numbers(sources: DaskSources, options: IssueOptions, top: int) -> Audi
     """The report's numbers: merged statistics, the flagging pass with its histograms, and
     the label-quality sums."""
     from labelaudit.core.health import health_report
-    from labelaudit.core.ranking import order_label_issues
 
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
@@ -78,23 +72,21 @@ def audit_numbers(sources: DaskSources, options: IssueOptions, top: int) -> Audi
             min_examples_per_class=options.min_examples_per_class,
         )
         plan = FinishPlan("report", stats.thresholds, options.filter_by, cuts, options.rank_by)
-        results = finish_pass(client, specs, plan, works, None, False)
+        with last_pass(client, specs, plan, works, None) as (futures, _):
+            issues = ranked_issues(client, futures, top)
+            histograms = fetch(client, futures, "histograms")
         quality_sum = _quality_sums(client, specs, stats, options.rank_by)
-    every = sum(r["histograms"][0] for r in results)
-    flagged_bins = sum(r["histograms"][1] for r in results)
-    issues = gathered_facts(results, stats.classes, sources.id_column)
-    ranked = order_label_issues(np.ones(issues["rows"].shape[0], dtype=bool), issues["scores"])
     return AuditNumbers(
         classes=stats.classes,
         health=health_report(None, None, stats=stats),  # type: ignore[arg-type]
-        n_flagged=int(ranked.shape[0]),
-        flagged=np.bincount(issues["labels"], minlength=stats.n_classes),
+        n_flagged=int(issues.ranked.shape[0]),
+        flagged=issues.by_class,
         quality_sum=quality_sum,
         accuracy=float(stats.n_correct) / stats.n_examples,
         class_counts=stats.class_counts,
-        histograms=(every, flagged_bins),
-        top_records=global_records(ranked[:top], issues),
-        top_rows=issues["rows"][ranked[:top]].tolist(),
+        histograms=(sum(h[0] for h in histograms), sum(h[1] for h in histograms)),
+        top_records=top_records(issues.top, stats.classes, sources.id_column),
+        top_rows=issues.top["rows"].tolist(),
         id_column=sources.id_column,
     )
 

@@ -201,6 +201,9 @@ class FinishPlan:
         The score that ranks (find-issues) or is written (score).
     all_rows
         find-issues: write every row (is_label_issue marks the issues).
+    ranked_parts
+        find-issues: a part file lists the partition's issues most likely first (a folder
+        output), else in row order (the parts of a one-file output, ranked by the driver).
     """
 
     command: str
@@ -210,6 +213,7 @@ class FinishPlan:
     method: str = "self_confidence"
     adjust_pred_probs: bool = False
     all_rows: bool = False
+    ranked_parts: bool = True
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,6 @@ class PartitionWork:
     offset: int
     tied: dict[partials.Cell, np.ndarray]
     part_path: Path | None = None
-    return_columns: bool = False
     by_class: dict[int, np.ndarray] | None = None
     selected: np.ndarray | None = None
     count_only: bool = False
@@ -259,10 +262,11 @@ def _positions_mask(n_rows: int, positions: np.ndarray | None) -> np.ndarray:
 def finish_task(spec: PartitionSpec, plan: FinishPlan, work: PartitionWork) -> dict[str, Any]:
     """Last pass: flags and scores of the partition; writes its part file when asked.
 
-    Returns what the driver's document needs: for find-issues the flagged rows (global
-    positions), their scores, labels, predictions and ids (only their count with
-    ``work.count_only``); for score every row's score, label and prediction. With
-    ``work.return_columns``, also the partition's output columns (single-file output).
+    Returns what the driver's document needs, left on the worker for the driver to fetch
+    parts of (:func:`result_field`, :func:`result_rows`): for find-issues the flagged rows
+    (global positions), their scores, labels, predictions and ids, and their count per class
+    (only their count with ``work.count_only``); for score every row's score, label and
+    prediction; for report also the label-quality histograms.
     """
     from labelaudit.core.counting import predicted_labels
     from labelaudit.core.ranking import order_label_issues
@@ -297,8 +301,9 @@ def finish_task(spec: PartitionSpec, plan: FinishPlan, work: PartitionWork) -> d
     if mask is not None:
         issues = np.flatnonzero(mask)
         result.update(_subset(facts, issues), rows=issues + work.offset)
+        result["by_class"] = np.bincount(facts["labels"][issues], minlength=len(spec.class_names))
         if not plan.all_rows:
-            written = order_label_issues(mask, scores)
+            written = order_label_issues(mask, scores) if plan.ranked_parts else issues
     else:
         result.update(_subset(facts, None))
 
@@ -312,9 +317,19 @@ def finish_task(spec: PartitionSpec, plan: FinishPlan, work: PartitionWork) -> d
 
     if work.part_path is not None:
         _write_part(work.part_path, written, columns_for)
-    if work.return_columns:
-        result["columns"] = columns_for(slice(0, n_rows) if isinstance(written, int) else written)
     return result
+
+
+def result_field(result: dict[str, Any], name: str) -> Any:
+    """One field of a :func:`finish_task` result (fetched without the rest)."""
+    return result[name]
+
+
+def result_rows(result: dict[str, Any], positions: np.ndarray) -> dict[str, Any]:
+    """The flagged rows at *positions* (among the partition's flagged rows) of a result."""
+    picked = _subset(result, positions)
+    picked["rows"] = result["rows"][positions]
+    return picked
 
 
 def _subset(facts: dict[str, Any], rows: np.ndarray | None) -> dict[str, Any]:
