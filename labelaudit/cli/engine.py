@@ -12,7 +12,30 @@ if TYPE_CHECKING:
     from labelaudit.pipeline.audit import AuditSources
 
 
-def engine_pipeline(
+def engine_pipeline(options: dict[str, Any]) -> tuple[ModuleType, Any]:
+    """The pipeline module (``audit`` or ``dask_audit``) and the sources it takes, from a
+    command's parsed options (its ``locals()``: the input options, ``engine``, ``scheduler``).
+    """
+    from labelaudit.pipeline.audit import AuditSources
+
+    sources = AuditSources(
+        options["labels"],
+        options.get("probs") or [],
+        options["label_column"],
+        options["id_column"],
+        options["classes"],
+        options["normalize"],
+        options.get("prob_columns"),
+    )
+    return pipeline_for(
+        options["engine"],
+        options["scheduler"],
+        sources,
+        multi_label=bool(options.get("multi_label")),
+    )
+
+
+def pipeline_for(
     engine: str, scheduler: str | None, sources: AuditSources, *, multi_label: bool = False
 ) -> tuple[ModuleType, Any]:
     """The pipeline module (``audit`` or ``dask_audit``) and the sources it takes.

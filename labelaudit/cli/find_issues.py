@@ -101,16 +101,8 @@ def find_issues(
     Example: labelaudit find-issues --labels y.parquet --probs p.npy -o issues.parquet
     """
     from labelaudit.cli.engine import engine_pipeline
-    from labelaudit.pipeline.audit import AuditSources
 
-    pipeline, sources = engine_pipeline(
-        engine,
-        scheduler,
-        AuditSources(
-            labels, probs or [], label_column, id_column, classes, normalize, prob_columns
-        ),
-        multi_label=multi_label,
-    )
+    pipeline, sources = engine_pipeline(locals())
     if multilabel.run("find-issues", locals()):
         return
     from labelaudit.pipeline.ci import CiOutputs

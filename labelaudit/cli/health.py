@@ -121,16 +121,8 @@ def health(
     Example: labelaudit health --labels y.parquet --probs p.npy --max-noise-rate 0.05
     """
     from labelaudit.cli.engine import engine_pipeline
-    from labelaudit.pipeline.audit import AuditSources
 
-    pipeline, sources = engine_pipeline(
-        engine,
-        scheduler,
-        AuditSources(
-            labels, probs or [], label_column, id_column, classes, normalize, prob_columns
-        ),
-        multi_label=multi_label,
-    )
+    pipeline, sources = engine_pipeline(locals())
     if multilabel.run("health", locals()):
         return
     from labelaudit.pipeline.ci import CiOutputs

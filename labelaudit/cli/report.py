@@ -68,16 +68,11 @@ def report(
     Example: labelaudit report --labels y.csv --probs p.parquet --data y.csv -o report.html
     """
     from labelaudit.cli.engine import engine_pipeline
-    from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.report import IssueOptions
     from labelaudit.pipeline.report import report as run_report
     from labelaudit.report.html import written_summary
 
-    _, sources = engine_pipeline(
-        engine,
-        scheduler,
-        AuditSources(labels, probs, label_column, id_column, classes, normalize),
-    )
+    _, sources = engine_pipeline(locals())
     if engine == "dask":
         from labelaudit.pipeline.dask_report import report as run_report  # type: ignore[assignment]
     options = IssueOptions(filter_by.value, rank_by.value, frac_noise, min_examples_per_class)

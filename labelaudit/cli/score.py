@@ -77,16 +77,8 @@ def score(
     Example: labelaudit score --labels y.parquet --probs p.npy -o scores.parquet
     """
     from labelaudit.cli.engine import engine_pipeline
-    from labelaudit.pipeline.audit import AuditSources
 
-    pipeline, sources = engine_pipeline(
-        engine,
-        scheduler,
-        AuditSources(
-            labels, probs or [], label_column, id_column, classes, normalize, prob_columns
-        ),
-        multi_label=multi_label,
-    )
+    pipeline, sources = engine_pipeline(locals())
     if multilabel.run("score", locals()):
         return
     from labelaudit.report import terminal

@@ -174,7 +174,8 @@ def test_the_driver_never_holds_the_table(data, scheduler, monkeypatch, tmp_path
     assert 0 < spy.largest <= 2400
 
 
-def test_unreachable_scheduler_fails_fast(data: Path) -> None:
+def test_unreachable_scheduler_fails_fast(data: Path, monkeypatch) -> None:
+    monkeypatch.setattr("labelaudit.pipeline.dask_engine.CONNECT_TIMEOUT", 1)
     remote = dask_audit.DaskSources(data / "ds", id_column="key", scheduler="tcp://127.0.0.1:9")
     started = time.monotonic()
     with pytest.raises(InputError, match="no Dask scheduler answered"):
