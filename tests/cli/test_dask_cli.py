@@ -104,3 +104,16 @@ def test_report_refuses_data(folder, invoke: Invoke, tmp_path) -> None:
     assert result.exit_code == 2
     assert "--data: not available with --engine dask" in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_mismatched_schemas_exit_2_naming_the_file(invoke: Invoke, tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    dataset = write_dataset(tmp_path, *tie_heavy(seed=5))
+    table = pq.read_table(dataset / "part009.parquet")
+    pq.write_table(table.drop_columns(["2"]), dataset / "part009.parquet")
+    result = invoke("find-issues", "--labels", dataset, "--engine", "dask", "--id-column", "key")
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and "part009.parquet: has no column '2'" in lines[0]
+    assert "Traceback" not in result.output
