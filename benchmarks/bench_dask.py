@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
                 n_workers=2,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # its HTTP routes on a free port, no dashboard
                 scheduler_kwargs={"dashboard": False},
             ) as cluster,
             Client(cluster) as client,

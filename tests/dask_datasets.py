@@ -68,7 +68,7 @@ def scheduler() -> Iterator[str]:
             processes=True,
             n_workers=2,
             threads_per_worker=1,
-            dashboard_address=None,
+            dashboard_address=":0",  # its HTTP routes on a free port, no dashboard
             scheduler_kwargs={"dashboard": False},  # no HTTP server at all
         ) as cluster,
         Client(cluster, set_as_default=False) as client,  # the engine must not need one

@@ -67,7 +67,7 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
             n_workers=os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # its HTTP routes on a free port, no dashboard
             scheduler_kwargs={"dashboard": False},
         ) as cluster,
         Client(cluster, set_as_default=False, direct_to_workers=True) as client,
