@@ -58,9 +58,10 @@ def write_dataset(
     return dataset
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def scheduler() -> Iterator[str]:
-    """A LocalCluster of 2 single-threaded worker processes for the module: its address."""
+    """A LocalCluster of 2 single-threaded worker processes, one per test process (it is
+    registered in tests/conftest.py, so every Dask test module shares it): its address."""
     from distributed import Client, LocalCluster
 
     with (
@@ -69,7 +70,7 @@ def scheduler() -> Iterator[str]:
             n_workers=2,
             threads_per_worker=1,
             dashboard_address=":0",  # its HTTP routes on a free port, no dashboard
-            scheduler_kwargs={"dashboard": False},  # no HTTP server at all
+            scheduler_kwargs={"dashboard": False},
         ) as cluster,
         Client(cluster, set_as_default=False) as client,  # the engine must not need one
     ):

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Invoke
-from tests.dask_datasets import scheduler, tie_heavy, write_dataset
-
-__all__ = ["scheduler"]  # the module-scoped cluster fixture
+from tests.dask_datasets import tie_heavy, write_dataset
 
 pytest.importorskip("distributed")
 

@@ -19,9 +19,7 @@ import pytest
 
 from labelaudit.core.filtering import FILTERS
 from tests.conftest import Invoke
-from tests.dask_datasets import scheduler, tie_heavy, write_dataset
-
-__all__ = ["scheduler"]  # the module-scoped cluster fixture
+from tests.dask_datasets import tie_heavy, write_dataset
 
 pytest.importorskip("distributed")
 

@@ -19,9 +19,7 @@ import pytest
 
 from labelaudit.errors import InputError
 from labelaudit.pipeline import audit, dask_audit
-from tests.dask_datasets import N_CLASSES, scheduler, tie_heavy, write_dataset
-
-__all__ = ["scheduler"]  # the module-scoped cluster fixture
+from tests.dask_datasets import N_CLASSES, tie_heavy, write_dataset
 
 pytest.importorskip("distributed")
 
