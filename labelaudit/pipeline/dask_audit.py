@@ -74,8 +74,8 @@ def _check_output(output: Path | None, sources: DaskSources) -> None:
 def gathered_facts(
     results: list[dict[str, Any]], classes: list[Any], id_column: str | None
 ) -> dict:
-    """The partitions' rows (flagged ones, or all), concatenated in global row order, as the
-    row facts of :func:`audit.rows_columns`; ``rows`` are their global positions."""
+    """Every row of the partitions (score's results), concatenated in global row order, as the
+    row facts of :func:`audit.rows_columns`."""
     import pyarrow as pa
 
     ids = [r["ids"] for r in results if r["ids"] is not None]
@@ -87,8 +87,6 @@ def gathered_facts(
         "ids": pa.chunked_array([c for i in ids for c in i.chunks], ids[0].type) if ids else None,
         "id_column": id_column,
     }
-    if "rows" in results[0]:
-        facts["rows"] = np.concatenate([r["rows"] for r in results])
     return facts
 
 
