@@ -87,9 +87,12 @@ def cluster_errors() -> Iterator[None]:
     except Exception as exc:
         if not type(exc).__module__.startswith("distributed"):
             raise
-        detail = " ".join(str(exc).split())[:160]
+        try:
+            detail = ": " + " ".join(str(exc).split())[:160]
+        except Exception:  # an exception whose text cannot be made
+            detail = ""
         raise InputError(
-            f"the Dask cluster failed ({type(exc).__name__}: {detail}); nothing was written. "
+            f"the Dask cluster failed ({type(exc).__name__}{detail}); nothing was written. "
             "Check the workers (memory, logs) and run again."
         ) from None
 

@@ -199,3 +199,23 @@ def test_a_killed_worker_leaves_no_partial_output(data, scheduler, tmp_path) -> 
             client.wait_for_workers(2, timeout=60)
             assert victim not in client.scheduler_info()["workers"]  # it was killed
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_cluster_failure_is_one_error_line() -> None:
+    """What Dask raises when a task's workers keep dying (past its retries) becomes an
+    ``InputError`` (exit 2, one ``Error:`` line); a task's own InputError passes unchanged."""
+    from types import SimpleNamespace
+
+    from distributed.scheduler import KilledWorker
+
+    from labelaudit.pipeline.dask_engine import cluster_errors
+
+    with pytest.raises(InputError, match=r"^the Dask cluster failed \(KilledWorker: .*\); nothing"):
+        with cluster_errors():
+            raise KilledWorker("finish_task-1", SimpleNamespace(address="tcp://127.0.0.1:1"), 3)
+    with pytest.raises(InputError, match=r"part003\.parquet: bad row"):
+        with cluster_errors():
+            raise InputError("part003.parquet: bad row")
+    with pytest.raises(ZeroDivisionError):  # not the cluster's: a bug, shown as one
+        with cluster_errors():
+            raise ZeroDivisionError
