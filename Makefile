@@ -23,6 +23,7 @@ run: $(STAMP)
 # run_bench.py rewrites benchmarks/RESULTS.md; bench_multilabel.py then adds its multi-label section.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_bench.py
+	$(BIN)/python benchmarks/bench_dask.py
 	$(BIN)/python benchmarks/bench_multilabel.py --write
 
 lint: $(STAMP)

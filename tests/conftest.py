@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from labelaudit.cli import app
+from tests.dask_datasets import scheduler  # noqa: F401 (one Dask cluster per test process)
 
 Invoke = Callable[..., Result]
 Run = Callable[..., "subprocess.CompletedProcess[str]"]

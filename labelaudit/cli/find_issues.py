@@ -9,7 +9,14 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import AuditInputs, CiFiles, Display, MultiLabelScoring, expand_groups
+from labelaudit.cli.groups import (
+    AuditInputs,
+    CiFiles,
+    Display,
+    EngineChoice,
+    MultiLabelScoring,
+    expand_groups,
+)
 from labelaudit.cli.options import (
     FILTER_GUIDE,
     CsvSafeOption,
@@ -64,22 +71,22 @@ def find_issues(
     ci: CiFiles,
     scoring: MultiLabelScoring,
     csv_safe: CsvSafeOption = False,
+    engine: EngineChoice,
     display: Display,
 ) -> None:
     """Find the rows whose given label is probably wrong, most likely errors first.
 
     Example: labelaudit find-issues --labels y.parquet --probs p.npy -o issues.parquet
     """
+    pipeline, sources = engine.pipeline(inputs.sources(), multi_label=scoring.multi_label)
     if multilabel.run("find-issues", locals()):
         return
-    from labelaudit.pipeline.audit import find_issues as run_find_issues
     from labelaudit.report import terminal
 
-    sources = inputs.sources()
     ci_outputs = ci.checked(sources.paths(), output)
 
     def work() -> Outcome:
-        document, checks = run_find_issues(
+        document, checks = pipeline.find_issues(
             sources,
             filter_by=filter_by.value,
             rank_by=rank_by.value,

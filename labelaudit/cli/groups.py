@@ -21,6 +21,8 @@ from labelaudit.cli.options import (
     AlphaOption,
     ClassesOption,
     DebugOption,
+    Engine,
+    EngineOption,
     IdColumnOption,
     JsonOption,
     JunitXmlOption,
@@ -33,6 +35,7 @@ from labelaudit.cli.options import (
     ProbColumnsOption,
     ProbsOption,
     QuietOption,
+    SchedulerOption,
     TemperatureOption,
 )
 
@@ -113,6 +116,21 @@ class CiFiles:
         outputs = CiOutputs(self.junit_xml, self.markdown)
         outputs.check(inputs, [output])
         return outputs
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """``--engine`` and ``--scheduler``: where find-issues, score, health and report run."""
+
+    engine: EngineOption = Engine.local
+    scheduler: SchedulerOption = None
+
+    def pipeline(self, sources: AuditSources, *, multi_label: bool = False) -> tuple[Any, Any]:
+        """The pipeline module (``audit`` or ``dask_audit``) and the sources it takes (see
+        :func:`labelaudit.cli.engine.pipeline_for`); checked before any work."""
+        from labelaudit.cli.engine import pipeline_for
+
+        return pipeline_for(self.engine, self.scheduler, sources, multi_label=multi_label)
 
 
 @dataclass(frozen=True)

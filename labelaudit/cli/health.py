@@ -9,7 +9,7 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import AuditInputs, CiFiles, Display, expand_groups
+from labelaudit.cli.groups import AuditInputs, CiFiles, Display, EngineChoice, expand_groups
 from labelaudit.cli.options import (
     LabelSeparatorOption,
     MultiLabelOption,
@@ -97,22 +97,22 @@ def health(
     ci: CiFiles,
     multi_label: MultiLabelOption = False,
     label_separator: LabelSeparatorOption = None,
+    engine: EngineChoice,
     display: Display,
 ) -> None:
     """Report the dataset's label health: noise rate, per class, overlapping classes.
 
     Example: labelaudit health --labels y.parquet --probs p.npy --max-noise-rate 0.05
     """
+    pipeline, sources = engine.pipeline(inputs.sources(), multi_label=multi_label)
     if multilabel.run("health", locals()):
         return
-    from labelaudit.pipeline.health import health as run_health
     from labelaudit.report import terminal
 
-    sources = inputs.sources()
     ci_outputs = ci.checked(sources.paths(), output)
 
     def work() -> Outcome:
-        result = run_health(
+        result = pipeline.health(
             sources,
             output=output,
             max_noise_rate=max_noise_rate,

@@ -275,6 +275,38 @@ TextColumnOption = Annotated[
 ]
 
 
+# --- engines (issue 15) -----------------------------------------------------------------------
+
+
+class Engine(StrEnum):
+    """Where the audit runs."""
+
+    local = "local"
+    dask = "dask"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        metavar="NAME",
+        help="local: this process; dask: a Dask cluster (--scheduler, or a local cluster), "
+        "reading --labels/--probs as one partitioned Parquet dataset (a folder or glob). Needs "
+        "pip install 'labelaudit[dask]'.",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --engine dask: a running Dask scheduler, e.g. tcp://127.0.0.1:8786 (default: "
+        "a local cluster with one worker process per core).",
+        show_default=False,
+    ),
+]
+
+
 # --- multi-label (DESIGN.md section 3.5) ------------------------------------------------------
 
 

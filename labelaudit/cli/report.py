@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import Display, expand_groups
+from labelaudit.cli.groups import Display, EngineChoice, expand_groups
 from labelaudit.cli.options import (
     ClassesOption,
     DataOption,
@@ -54,6 +54,7 @@ def report(
     frac_noise: FracNoiseOption = 1.0,
     min_examples_per_class: MinExamplesOption = 1,
     top: RowsTopOption = 50,
+    engine: EngineChoice,
     display: Display,
 ) -> None:
     """Write an HTML report: health, classes, noise matrix, and the flagged rows with DATA.
@@ -68,7 +69,10 @@ def report(
     from labelaudit.pipeline.report import report as run_report
     from labelaudit.report.html import written_summary
 
-    sources = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    local = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    _, sources = engine.pipeline(local)
+    if engine.engine == "dask":
+        from labelaudit.pipeline.dask_report import report as run_report  # type: ignore[assignment]
     options = IssueOptions(filter_by.value, rank_by.value, frac_noise, min_examples_per_class)
 
     def work() -> Outcome:

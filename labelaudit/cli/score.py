@@ -9,7 +9,13 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import AuditInputs, Display, MultiLabelScoring, expand_groups
+from labelaudit.cli.groups import (
+    AuditInputs,
+    Display,
+    EngineChoice,
+    MultiLabelScoring,
+    expand_groups,
+)
 from labelaudit.cli.options import (
     CsvSafeOption,
     MethodOption,
@@ -44,20 +50,21 @@ def score(
     top: TopOption = 10,
     scoring: MultiLabelScoring,
     csv_safe: CsvSafeOption = False,
+    engine: EngineChoice,
     display: Display,
 ) -> None:
     """Score the quality of every label (1 = surely right, 0 = surely wrong).
 
     Example: labelaudit score --labels y.parquet --probs p.npy -o scores.parquet
     """
+    pipeline, sources = engine.pipeline(inputs.sources(), multi_label=scoring.multi_label)
     if multilabel.run("score", locals()):
         return
-    from labelaudit.pipeline.audit import score_labels
     from labelaudit.report import terminal
 
     def work() -> Outcome:
-        document = score_labels(
-            inputs.sources(),
+        document = pipeline.score_labels(
+            sources,
             method=method.value,
             adjust_pred_probs=adjust_pred_probs,
             output=output,

@@ -112,11 +112,19 @@ def per_class_thresholds(
     rows_of_class = RowsByClass(labels, n_classes)
 
     def class_mean(k: int) -> float:
-        values = self_confidence[rows_of_class[k]]
-        return float(values.mean()) if values.size else 2.0
+        return class_threshold(self_confidence[rows_of_class[k]])
 
     threads = threads_for_classes(labels.shape[0], n_classes, n_threads)
-    means = map_chunks(class_mean, list(range(n_classes)), threads)
+    return thresholds_of(map_chunks(class_mean, list(range(n_classes)), threads))
+
+
+def class_threshold(values: np.ndarray) -> float:
+    """One class's mean self-confidence (its values in row order), or 2 for an empty class."""
+    return float(values.mean()) if values.size else 2.0
+
+
+def thresholds_of(means: list[float]) -> np.ndarray:
+    """The thresholds from each class's :func:`class_threshold`: at least ``2 EPS``."""
     return np.maximum(np.asarray(means, dtype=np.float64), 2 * EPS)
 
 

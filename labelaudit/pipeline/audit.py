@@ -139,22 +139,28 @@ def _row_facts(inputs: AuditInputs, predicted: np.ndarray, scores: np.ndarray) -
 
 
 def _weak_model_warning(stats: LabelStats) -> str | None:
-    """The weak-model warning for these probabilities, also raised as a Python warning.
+    """The weak-model warning for these probabilities (see :func:`raise_warning`)."""
+    from labelaudit.pipeline.model_quality import probs_accuracy_warning
+
+    return raise_warning(
+        probs_accuracy_warning(stats.predicted_labels, stats.labels, stats.class_counts)
+    )
+
+
+def raise_warning(message: str | None) -> str | None:
+    """Raise *message* (if any) as a Python warning and return it.
 
     The CLI prints Python warnings raised by a use case as ``Warning:`` lines on stderr; the
     returned sentence goes into the document's ``warnings``.
     """
     import warnings
 
-    from labelaudit.pipeline.model_quality import probs_accuracy_warning
-
-    message = probs_accuracy_warning(stats.predicted_labels, stats.labels, stats.class_counts)
     if message is not None:
         warnings.warn(message, UserWarning, stacklevel=3)
     return message
 
 
-def _rows_columns(
+def rows_columns(
     rows: np.ndarray | slice,
     *,
     ids: Any,
@@ -197,11 +203,11 @@ def _rows_columns(
     return {"row": columns.pop("row"), id_column: values, **columns}
 
 
-def _rows_records(rows: np.ndarray, **facts: Any) -> list[dict[str, Any]]:
-    """:func:`_rows_columns` as JSON-ready dicts, one per row (for the few rows shown)."""
+def rows_records(rows: np.ndarray, **facts: Any) -> list[dict[str, Any]]:
+    """:func:`rows_columns` as JSON-ready dicts, one per row (for the few rows shown)."""
     from labelaudit.report import documents
 
-    columns = _rows_columns(rows, **facts)
+    columns = rows_columns(rows, **facts)
     names = list(columns)
     values = [columns[name].tolist() for name in names]
     return [
@@ -220,7 +226,7 @@ def _write_rows(
 ) -> None:
     """Write the result rows *rows* (every row, for an int) to *output*, when there is one.
 
-    *extra* are more columns of :func:`_rows_columns` (find-issues' ``is_label_issue``).
+    *extra* are more columns of :func:`rows_columns` (find-issues' ``is_label_issue``).
     """
     from labelaudit.io.tables import write_rows
 
@@ -230,7 +236,7 @@ def _write_rows(
     write_rows(
         output,
         rows,
-        lambda block: _rows_columns(block, arrow=arrow, **extra, **row_facts),
+        lambda block: rows_columns(block, arrow=arrow, **extra, **row_facts),
         dictionary_columns=LABEL_COLUMNS,
         csv_safe=csv_safe,
     )
@@ -268,7 +274,6 @@ def find_issues(
     from labelaudit.core.ranking import order_label_issues
     from labelaudit.io.paths import check_output
     from labelaudit.io.tables import TABLE_SUFFIXES
-    from labelaudit.report import documents
 
     if output is not None:
         check_output(output, TABLE_SUFFIXES, sources.paths())
@@ -290,18 +295,47 @@ def find_issues(
     del inputs, stats
     rows = n_examples if all_rows else ranked
     _write_rows(output, rows, row_facts, csv_safe=csv_safe, is_label_issue=is_issue)
-    checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
-    document = documents.find_issues_document(
-        _rows_records(ranked[:top], **row_facts),
+    return issues_document(
+        rows_records(ranked[:top], **row_facts),
         n_examples=n_examples,
         n_classes=n_classes,
         n_label_issues=int(ranked.shape[0]),
         filter_by=filter_by,
         rank_by=rank_by,
+        output=output,
+        fail_above=fail_above,
+        warning=warning,
+        per_class=per_class,
+    )
+
+
+def issues_document(
+    records: list[dict[str, Any]],
+    *,
+    n_examples: int,
+    n_label_issues: int,
+    output: Path | None,
+    fail_above: float | None,
+    warning: str | None,
+    **fields: Any,
+) -> tuple[dict[str, Any], CheckResult]:
+    """find-issues' document and its ``--fail-above`` gate, from the numbers of either engine.
+
+    *fields* are :func:`~labelaudit.report.documents.find_issues_document`'s ``n_classes``,
+    ``filter_by``, ``rank_by`` and ``per_class`` (its ``classes``).
+    """
+    from labelaudit.report import documents
+
+    checks = flagged_fraction_check(n_label_issues / n_examples, fail_above)
+    document = documents.find_issues_document(
+        records,
+        n_examples=n_examples,
+        n_label_issues=n_label_issues,
         output=None if output is None else str(output),
         fail_above=fail_above,
         warnings=[warning] if warning else [],
-        classes=per_class,
+        classes=fields.pop("per_class"),
+        **fields,
     )
     return document, checks
 
@@ -346,7 +380,7 @@ def score_labels(
     del inputs, stats  # unmaps a memory-mapped --probs file before the output is built
     _write_rows(output, n_examples, row_facts, csv_safe=csv_safe)
     return documents.score_document(
-        _rows_records(lowest_scores(scores, top), **row_facts),
+        rows_records(lowest_scores(scores, top), **row_facts),
         n_examples=n_examples,
         method=method,
         adjust_pred_probs=adjust_pred_probs,

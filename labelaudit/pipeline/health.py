@@ -84,27 +84,34 @@ DESIGN.md 3.2 asks; ``--flagged-count`` asks for it anyway."""
 def _health_counts(
     inputs: AuditInputs, stats: LabelStats, report: HealthReport, *, flagged_count: bool | None
 ) -> dict[str, Any]:
-    """The three label-issue counts (DESIGN.md 3.2), each from its own core call.
-
-    *flagged_count*: count find-issues' rows (True), don't (False), or only for inputs of at
-    most :data:`FLAGGED_COUNT_LIMIT` probabilities (None).
-    """
+    """The three label-issue counts (DESIGN.md 3.2), each from its own core call."""
     import warnings
 
     from labelaudit.core.filtering import find_label_issues
-    from labelaudit.report import documents
 
-    n_values = inputs.n_examples * inputs.n_classes
-    if flagged_count is None:
-        flagged_count = n_values <= FLAGGED_COUNT_LIMIT
     flagged = None
-    if flagged_count:
+    if counts_flagged(inputs.n_examples, inputs.n_classes, flagged_count):
         with warnings.catch_warnings():  # find-issues' warnings (small classes) are not health's
             warnings.simplefilter("ignore")
             mask = find_label_issues(
                 inputs.labels, inputs.pred_probs, filter_by="prune_by_noise_rate", stats=stats
             )
         flagged = int(mask.sum())
+    return health_counts(report, flagged)
+
+
+def counts_flagged(n_examples: int, n_classes: int, flagged_count: bool | None) -> bool:
+    """Whether health counts find-issues' flagged rows: *flagged_count* (``--flagged-count``),
+    or when ``None`` only for inputs of at most :data:`FLAGGED_COUNT_LIMIT` probabilities."""
+    if flagged_count is None:
+        return n_examples * n_classes <= FLAGGED_COUNT_LIMIT
+    return flagged_count
+
+
+def health_counts(report: HealthReport, flagged: int | None) -> dict[str, Any]:
+    """health's ``counts``: *flagged* (find-issues' default filter, or None) and the estimates."""
+    from labelaudit.report import documents
+
     return documents.counts_document(
         flagged=flagged,
         filter_by="prune_by_noise_rate",
@@ -160,9 +167,7 @@ def health(
     ``counts`` include find-issues' flagged rows (default: for inputs up to
     :data:`FLAGGED_COUNT_LIMIT` probabilities).
     """
-    from labelaudit.core.health import top_confusions
-    from labelaudit.io.paths import check_output, write_text
-    from labelaudit.report import documents
+    from labelaudit.io.paths import check_output
 
     if output is not None:
         check_output(output, (".json",), sources.paths())
@@ -175,6 +180,37 @@ def health(
     warning = _weak_model_warning(stats)
     classes = inputs.classes
     del inputs, stats
+    return health_result(
+        report,
+        classes,
+        counts=counts,
+        warning=warning,
+        order=order,
+        top=top,
+        all_pairs=all_pairs,
+        output=output,
+        gates=(max_noise_rate, max_class_noise_rate),
+    )
+
+
+def health_result(
+    report: HealthReport,
+    classes: list[Any],
+    *,
+    counts: dict[str, Any],
+    warning: str | None,
+    order: list[int] | None,
+    top: int,
+    all_pairs: bool,
+    output: Path | None,
+    gates: tuple[float | None, float | None],
+) -> HealthResult:
+    """health's document, gates (max noise rate, max class noise rate) and ``-o`` file, from
+    the core's report (either engine)."""
+    from labelaudit.core.health import top_confusions
+    from labelaudit.io.paths import write_text
+    from labelaudit.report import documents
+
     document = documents.health_document(
         report,
         classes,
@@ -183,10 +219,8 @@ def health(
         noise_matrix=_noise_matrix_part(report, classes, order, all_pairs=all_pairs),
         warnings=[warning] if warning else [],
     )
-    checks = gate_health_document(
-        document, max_noise_rate=max_noise_rate, max_class_noise_rate=max_class_noise_rate
-    )
-    if skip_zeros:
+    checks = gate_health_document(document, max_noise_rate=gates[0], max_class_noise_rate=gates[1])
+    if limits.skip_zero_pairs(report.n_classes, all_pairs):
         document["overlapping_classes_omitted"] = limits.zero_pairs_note(report.n_classes)
     if output is not None:
         write_text(documents.to_json(document) + "\n", output)

@@ -63,9 +63,15 @@ def probs_accuracy_warning(
     """
     import numpy as np
 
-    n_rows = int(labels.shape[0])
+    return counts_accuracy_warning(int(np.count_nonzero(predicted == labels)), class_counts)
+
+
+def counts_accuracy_warning(n_correct: int, class_counts: np.ndarray) -> str | None:
+    """:func:`probs_accuracy_warning` from counts: rows whose argmax is the given class, and
+    rows per given class (sums of per-partition counts with the Dask engine)."""
+    n_rows = int(class_counts.sum())
     if n_rows == 0:
         return None
-    accuracy = float(np.count_nonzero(predicted == labels)) / n_rows
-    baseline = float(np.max(class_counts)) / n_rows
+    accuracy = float(n_correct) / n_rows
+    baseline = float(class_counts.max()) / n_rows
     return weak_model_warning(accuracy, baseline, source="accuracy of the probabilities")

@@ -58,6 +58,30 @@ class _Audit:
     health: HealthReport
 
 
+@dataclass(frozen=True)
+class AuditNumbers:
+    """Everything the report shows, from either engine: O(K^2) numbers and the top rows.
+
+    ``quality_sum`` is each class's label quality summed in row order; ``histograms`` are
+    :func:`quality_histograms` (every row, flagged rows); ``top_records`` the top flagged rows
+    as ``rows_records`` makes them, ``top_rows`` their positions; ``ids`` every row's id (for
+    DATA's check; None with the Dask engine, which takes no DATA).
+    """
+
+    classes: list[Any]
+    health: HealthReport
+    n_flagged: int
+    flagged: np.ndarray
+    quality_sum: np.ndarray
+    accuracy: float
+    class_counts: np.ndarray
+    histograms: tuple[np.ndarray, np.ndarray]
+    top_records: list[dict[str, Any]]
+    top_rows: list[int]
+    ids: Any = None
+    id_column: str | None = None
+
+
 def report(
     sources: AuditSources,
     *,
@@ -85,27 +109,107 @@ def report(
     argv
         The command line, shown in the report (``sys.argv``).
     """
-    from labelaudit.io.paths import write_text
     from labelaudit.report import html
 
     html.require_report_extra()
-    data_columns = _check_paths(sources, output, data, text_column)
+    data_columns = check_paths(sources, output, data, text_column)
     options = options or IssueOptions()
     inputs = sources.load(release_pages=False)  # pruning re-reads every row
-    audit = _run_audit(inputs, options)
-    document = report_document(inputs, audit, options, top=top, argv=argv)
-    document["inputs"] = {
-        "labels": str(sources.labels),
-        "probs": [str(path) for path in sources.probs],
-        "data": None if data is None else str(data),
-    }
-    document["issues"] = _issue_rows(inputs, audit, top, data_columns)
-    text = html.render_report(document)
-    write_text(text, output)
+    numbers = audit_numbers(inputs, _run_audit(inputs, options), top)
+    del inputs
+    inputs_part = {"labels": str(sources.labels), "probs": [str(path) for path in sources.probs]}
+    return write_report(
+        numbers, output, options, inputs=inputs_part, data=data, data_columns=data_columns,
+        top=top, argv=argv,
+    )  # fmt: skip
+
+
+def write_report(
+    numbers: AuditNumbers,
+    output: Path,
+    options: IssueOptions,
+    *,
+    inputs: dict[str, Any],
+    data: Path | None,
+    data_columns: DataColumns | None,
+    top: int,
+    argv: Sequence[str],
+) -> dict[str, Any]:
+    """The report document from the audit's numbers (either engine), written as HTML."""
+    from labelaudit.io.paths import write_text
+    from labelaudit.report import html
+
+    document = report_document(numbers, options, top=top, argv=argv)
+    document["inputs"] = {**inputs, "data": None if data is None else str(data)}
+    document["issues"] = _issue_rows(numbers, data_columns)
+    write_text(html.render_report(document), output)
     return document
 
 
-def _check_paths(
+def audit_numbers(inputs: AuditInputs, audit: _Audit, top: int) -> AuditNumbers:
+    """The report's numbers from the local engine's inputs and audit."""
+    import numpy as np
+
+    from labelaudit.pipeline.audit import rows_records
+
+    labels, n_classes = inputs.labels, inputs.n_classes
+    rows = audit.ranked[:top]
+    return AuditNumbers(
+        classes=inputs.classes,
+        health=audit.health,
+        n_flagged=int(audit.ranked.shape[0]),
+        flagged=np.bincount(labels[audit.is_issue], minlength=n_classes),
+        quality_sum=quality_sums(labels, audit.scores, n_classes),
+        accuracy=float(np.mean(audit.stats.predicted_labels == labels)),
+        class_counts=audit.stats.class_counts,
+        histograms=quality_histograms(labels, audit.scores, audit.is_issue, n_classes),
+        top_records=rows_records(
+            rows,
+            classes=inputs.classes,
+            labels=labels,
+            predicted=audit.stats.predicted_labels,
+            scores=audit.scores,
+            ids=inputs.ids,
+            id_column=inputs.id_column,
+        ),
+        top_rows=rows.tolist(),
+        ids=inputs.ids,
+        id_column=inputs.id_column,
+    )
+
+
+def quality_sums(
+    labels: np.ndarray, scores: np.ndarray, n_classes: int, start: np.ndarray | None = None
+) -> np.ndarray:
+    """Label quality summed per class, row by row in float64; continued from *start* (the
+    sums of the rows before these), so partitions summed in turn give the whole sum exactly."""
+    import numpy as np
+
+    if start is None:
+        return np.bincount(labels, weights=scores, minlength=n_classes)
+    # Each class's running sum goes first, so its rows are added to it in row order.
+    return np.bincount(
+        np.concatenate((np.arange(n_classes), labels.astype(np.int64))),
+        weights=np.concatenate((start, np.asarray(scores, dtype=np.float64))),
+        minlength=n_classes,
+    )
+
+
+def quality_histograms(
+    labels: np.ndarray, scores: np.ndarray, is_issue: np.ndarray, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows per (class, label-quality bin): every row, and flagged rows; (K, N_BINS) each."""
+    import numpy as np
+
+    bins = np.clip((np.asarray(scores) * N_BINS).astype(np.int64), 0, N_BINS - 1)
+    cells = labels.astype(np.int64) * N_BINS + bins
+    size = n_classes * N_BINS
+    flagged = np.bincount(cells[is_issue], minlength=size).reshape(n_classes, N_BINS)
+    every = np.bincount(cells, minlength=size).reshape(n_classes, N_BINS)
+    return every, flagged
+
+
+def check_paths(
     sources: AuditSources, output: Path, data: Path | None, text_column: str | None
 ) -> DataColumns | None:
     """Every check that needs no audit: the output, DATA and its columns."""
@@ -140,25 +244,19 @@ def _run_audit(inputs: AuditInputs, options: IssueOptions) -> _Audit:
 
 
 def report_document(
-    inputs: AuditInputs, audit: _Audit, options: IssueOptions, *, top: int, argv: Sequence[str]
+    numbers: AuditNumbers, options: IssueOptions, *, top: int, argv: Sequence[str]
 ) -> dict[str, Any]:
     """The report's numbers (all but the rows and input paths), JSON-ready."""
-    import numpy as np
-
     from labelaudit.report import documents
 
-    health = documents.health_document(audit.health, inputs.classes)
+    health = documents.health_document(numbers.health, numbers.classes)
     health["overlapping_classes"] = [
         pair for pair in health["overlapping_classes"][:MAX_PAIRS] if pair["n_overlapping"] > 0
     ]
-    labels = inputs.labels
-    n_classes = inputs.n_classes
-    flagged = np.bincount(labels[audit.is_issue], minlength=n_classes)
-    quality_sum = np.bincount(labels, weights=audit.scores, minlength=n_classes)
     for row in health["classes"]:
-        k = inputs.classes.index(row["class"])
-        row["n_flagged"] = int(flagged[k])
-        row["mean_label_quality"] = float(quality_sum[k] / max(row["n_examples"], 1))
+        k = numbers.classes.index(row["class"])
+        row["n_flagged"] = int(numbers.flagged[k])
+        row["mean_label_quality"] = float(numbers.quality_sum[k] / max(row["n_examples"], 1))
     return documents.plain(
         {
             "labelaudit_version": __version__,
@@ -167,10 +265,10 @@ def report_document(
             "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "options": {**vars(options), "top": top},
             "health": health,
-            "counts": counts_document(health, int(audit.ranked.shape[0]), options),
-            "model": model_document(inputs, audit.stats),
-            "noise_matrix": noise_matrix_document(audit.health, inputs.classes),
-            "quality_histograms": histograms_document(inputs, audit, health["classes"]),
+            "counts": counts_document(health, numbers.n_flagged, options),
+            "model": model_document(numbers),
+            "noise_matrix": noise_matrix_document(numbers.health, numbers.classes),
+            "quality_histograms": histograms_document(numbers, health["classes"]),
         }
     )
 
@@ -210,12 +308,12 @@ def counts_document(
     ]
 
 
-def model_document(inputs: AuditInputs, stats: LabelStats) -> dict[str, Any]:
+def model_document(numbers: AuditNumbers) -> dict[str, Any]:
     """The model's accuracy on the given labels (argmax == given) and the majority baseline."""
     import numpy as np
 
-    accuracy = float(np.mean(stats.predicted_labels == inputs.labels))
-    counts = np.asarray(stats.class_counts)
+    accuracy = numbers.accuracy
+    counts = np.asarray(numbers.class_counts)
     majority = int(np.argmax(counts))
     baseline = float(counts[majority] / counts.sum())
     # "Clearly above": the model closes at least a quarter of the gap between the baseline and
@@ -224,7 +322,7 @@ def model_document(inputs: AuditInputs, stats: LabelStats) -> dict[str, Any]:
     return {
         "accuracy": accuracy,
         "baseline_accuracy": baseline,
-        "majority_class": inputs.classes[majority],
+        "majority_class": numbers.classes[majority],
         "clearly_above_baseline": bool(clearly_above),
     }
 
@@ -291,25 +389,18 @@ def top_confusions(joint: np.ndarray, n: int, block_cells: int = 1 << 22) -> lis
     return best
 
 
-def histograms_document(
-    inputs: AuditInputs, audit: _Audit, class_rows: list[dict[str, Any]]
-) -> dict[str, Any]:
+def histograms_document(numbers: AuditNumbers, class_rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Label-quality histograms (kept and flagged rows) of the classes of lowest label quality."""
     import numpy as np
 
-    n_classes = inputs.n_classes
-    bins = np.clip((np.asarray(audit.scores) * N_BINS).astype(np.int64), 0, N_BINS - 1)
-    cells = inputs.labels.astype(np.int64) * N_BINS + bins
-    size = n_classes * N_BINS
-    flagged = np.bincount(cells[audit.is_issue], minlength=size).reshape(n_classes, N_BINS)
-    every = np.bincount(cells, minlength=size).reshape(n_classes, N_BINS)
-    shown = [inputs.classes.index(row["class"]) for row in class_rows[:MAX_HISTOGRAMS]]
+    every, flagged = numbers.histograms
+    shown = [numbers.classes.index(row["class"]) for row in class_rows[:MAX_HISTOGRAMS]]
     return {
         "edges": np.linspace(0.0, 1.0, N_BINS + 1).tolist(),
-        "n_classes": n_classes,
+        "n_classes": len(numbers.classes),
         "classes": [
             {
-                "class": inputs.classes[k],
+                "class": numbers.classes[k],
                 "kept": (every[k] - flagged[k]).tolist(),
                 "flagged": flagged[k].tolist(),
             }
@@ -318,29 +409,18 @@ def histograms_document(
     }
 
 
-def _issue_rows(
-    inputs: AuditInputs, audit: _Audit, top: int, data_columns: DataColumns | None
-) -> dict[str, Any]:
+def _issue_rows(numbers: AuditNumbers, data_columns: DataColumns | None) -> dict[str, Any]:
     """The top flagged rows, with DATA's columns when given."""
     from labelaudit.io.data import read_data_rows
     from labelaudit.report import documents
 
-    rows = audit.ranked[:top]
-    records = documents.label_rows_records(
-        rows,
-        classes=inputs.classes,
-        labels=inputs.labels,
-        predicted=audit.stats.predicted_labels,
-        scores=audit.scores,
-        ids=inputs.ids,
-        id_column=inputs.id_column,
-    )
+    records = [dict(record) for record in numbers.top_records]
     columns: list[str] = []
     if data_columns is not None:
         values = read_data_rows(
-            data_columns, rows.tolist(), n_rows=inputs.n_examples, ids=inputs.ids
+            data_columns, numbers.top_rows, n_rows=numbers.health.n_examples, ids=numbers.ids
         )
-        skip = {inputs.id_column, data_columns.text_column}
+        skip = {numbers.id_column, data_columns.text_column}
         columns = [c for c in data_columns.columns if c not in skip]
         for record, row_values in zip(records, values, strict=True):
             record["text"] = (
@@ -348,9 +428,9 @@ def _issue_rows(
             )
             record["data"] = {column: row_values.get(column) for column in columns}
     return {
-        "n_flagged": int(audit.ranked.shape[0]),
+        "n_flagged": numbers.n_flagged,
         "shown": len(records),
-        "id_column": inputs.id_column,
+        "id_column": numbers.id_column,
         "text_column": None if data_columns is None else data_columns.text_column,
         "data_columns": columns,
         "rows": documents.plain(records),

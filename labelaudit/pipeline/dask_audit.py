@@ -1,0 +1,355 @@
+"""find-issues, score and health with ``--engine dask``: the numbers of
+:mod:`labelaudit.pipeline.dask_engine`, made into documents by :mod:`labelaudit.pipeline.audit`.
+
+The use cases take the same arguments as :mod:`labelaudit.pipeline.audit`'s and hand their
+numbers to the same functions (``issues_document``, ``rows_records``, ``health_result``...), so
+the documents, gates and CI outputs are the local engine's. Input: one partitioned Parquet
+dataset holding the labels and the probabilities. Output (``-o``): a folder of
+``part-NNNNN.parquet`` files, one per input partition, or one ``.parquet`` file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labelaudit.errors import InputError
+from labelaudit.pipeline import audit
+from labelaudit.pipeline import health as health_module
+from labelaudit.pipeline.checks import CheckResult
+from labelaudit.pipeline.dask_engine import (
+    MergedStats,
+    by_class_selections,
+    dask_client,
+    dataset_specs,
+    lowest_selections,
+    merged_stats,
+    noise_rate_cuts,
+)
+from labelaudit.pipeline.dask_finish import assemble_file, fetch, last_pass, top_rows
+from labelaudit.pipeline.dask_tasks import FinishPlan, PartitionSpec, PartitionWork, finish_task
+
+
+@dataclass(frozen=True)
+class DaskSources:
+    """A partitioned Parquet dataset (folder, glob or file) and the cluster to audit it on."""
+
+    dataset: Path
+    label_column: str | None = None
+    id_column: str | None = None
+    scheduler: str | None = None
+    prob_columns: str | None = None
+    probs: tuple[Path, ...] = ()
+
+    def specs(self) -> list[PartitionSpec]:
+        """The partitions, their schemas checked (see :func:`dataset_specs`)."""
+        return dataset_specs(self.dataset, self.label_column, self.id_column, self.prob_columns)
+
+    def paths(self) -> list[Path]:
+        """The dataset's path (an output must not be it); not a glob."""
+        return [] if any(c in str(self.dataset) for c in "*?[") else [self.dataset]
+
+
+def _check_output(output: Path | None, sources: DaskSources) -> None:
+    """A ``.parquet`` file, or a folder (no suffix) that does not exist yet, outside the
+    dataset's folder (where it would become a partition of the next run)."""
+    if output is None:
+        return
+    dataset = sources.dataset
+    folder = dataset if dataset.is_dir() else dataset.parent
+    if output.resolve().parent == folder.resolve() or output.resolve() == folder.resolve():
+        raise InputError(
+            f"-o/--output {output}: is inside the input dataset's folder {folder}; "
+            "write it elsewhere."
+        )
+    if output.suffix and output.suffix.lower() != ".parquet":
+        raise InputError(
+            f"-o/--output {output}: with --engine dask, name a .parquet file or a new folder."
+        )
+
+
+def gathered_facts(
+    results: list[dict[str, Any]], classes: list[Any], id_column: str | None
+) -> dict:
+    """Every row of the partitions (score's results), concatenated in global row order, as the
+    row facts of :func:`audit.rows_columns`."""
+    import pyarrow as pa
+
+    ids = [r["ids"] for r in results if r["ids"] is not None]
+    facts = {
+        "classes": classes,
+        "labels": np.concatenate([r["labels"] for r in results]),
+        "predicted": np.concatenate([r["predicted"] for r in results]),
+        "scores": np.concatenate([r["scores"] for r in results]),
+        "ids": pa.chunked_array([c for i in ids for c in i.chunks], ids[0].type) if ids else None,
+        "id_column": id_column,
+    }
+    return facts
+
+
+def top_records(
+    top: dict[str, Any], classes: list[Any], id_column: str | None
+) -> list[dict[str, Any]]:
+    """:func:`audit.rows_records` of the fetched top rows (in their order), ``row`` global."""
+    facts = {name: values for name, values in top.items() if name != "rows"}
+    positions = np.arange(top["rows"].shape[0])
+    records = audit.rows_records(positions, classes=classes, id_column=id_column, **facts)
+    for record, row in zip(records, top["rows"], strict=True):
+        record["row"] = int(row)
+    return records
+
+
+def issue_works(
+    client: Any, specs: list[PartitionSpec], stats: MergedStats, filter_by: str, **options: Any
+) -> tuple[dict[Any, Any] | None, list[PartitionWork]]:
+    """The driver's decisions for find-issues: the noise-rate cut-offs, and per partition its
+    tied picks, prune-by-class picks or ``low_*`` selection."""
+    from labelaudit.core.filtering import _warn_small_classes, prune_count_matrix
+
+    offsets = stats.offsets
+    works = [PartitionWork(offset=int(offsets[p]), tied={}) for p in range(len(specs))]
+    if filter_by.startswith("low_"):
+        selected = lowest_selections(client, specs, stats, filter_by[len("low_") :])
+        return None, [
+            PartitionWork(w.offset, {}, selected=s) for w, s in zip(works, selected, strict=True)
+        ]
+    if filter_by in ("confident_learning", "predicted_neq_given"):
+        return None, works
+    minimum = options["min_examples_per_class"]
+    prune_counts = prune_count_matrix(
+        stats.calibrated_joint,
+        stats.class_counts,
+        frac_noise=options["frac_noise"],
+        min_examples_per_class=minimum,
+    )
+    _warn_small_classes(stats.class_counts, minimum)
+    cuts, tied, by_class = None, None, None
+    if filter_by in ("prune_by_noise_rate", "both"):
+        cuts, tied = noise_rate_cuts(client, specs, stats, prune_counts, minimum)
+    if filter_by in ("prune_by_class", "both"):
+        by_class = by_class_selections(client, stats, prune_counts, minimum)
+    works = [
+        PartitionWork(
+            w.offset,
+            tied[p] if tied is not None else {},
+            by_class=None if by_class is None else by_class[p],
+        )
+        for p, w in enumerate(works)
+    ]
+    return cuts, works
+
+
+def find_issues(
+    sources: DaskSources,
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    rank_by: str = "self_confidence",
+    frac_noise: float = 1.0,
+    min_examples_per_class: int = 1,
+    output: Path | None = None,
+    all_rows: bool = False,
+    top: int = 10,
+    fail_above: float | None = None,
+    csv_safe: bool = False,  # no CSV output with --engine dask
+) -> tuple[dict[str, Any], CheckResult]:
+    """find-issues with the Dask engine: the local engine's document and rows, bit for bit.
+
+    The driver holds the flagged rows' scores (to rank them globally), never N-vectors.
+    """
+    from labelaudit.pipeline.model_quality import counts_accuracy_warning
+    from labelaudit.report import documents
+
+    _check_output(output, sources)
+    specs = sources.specs()
+    one_file = output is not None and bool(output.suffix)
+    with dask_client(sources.scheduler) as client:
+        stats = merged_stats(client, specs, filter_by)
+        cuts, works = issue_works(
+            client,
+            specs,
+            stats,
+            filter_by,
+            frac_noise=frac_noise,
+            min_examples_per_class=min_examples_per_class,
+        )
+        plan = FinishPlan(
+            "find-issues",
+            stats.thresholds,
+            filter_by,
+            cuts,
+            method=rank_by,
+            all_rows=all_rows,
+            ranked_parts=not one_file,
+        )
+        with last_pass(client, specs, plan, works, output) as (futures, folder):
+            issues = ranked_issues(client, futures, top)
+            if one_file:
+                order = None if all_rows else issues.ranked
+                assemble_file(output, folder, len(specs), order)  # type: ignore[arg-type]
+    warning = audit.raise_warning(counts_accuracy_warning(stats.n_correct, stats.class_counts))
+    per_class = documents.flagged_by_class(stats.classes, stats.class_counts, issues.by_class)
+    return audit.issues_document(
+        top_records(issues.top, stats.classes, sources.id_column),
+        n_examples=stats.n_examples,
+        n_classes=stats.n_classes,
+        n_label_issues=int(issues.ranked.shape[0]),
+        filter_by=filter_by,
+        rank_by=rank_by,
+        output=output,
+        fail_above=fail_above,
+        warning=warning,
+        per_class=per_class,
+    )
+
+
+@dataclass(frozen=True)
+class RankedIssues:
+    """The flagged rows as the driver holds them: their global ranking (indices of the
+    flagged rows in row order, most likely errors first), their count per class, and the
+    facts of the top ones in ranking order (``rows`` global)."""
+
+    ranked: np.ndarray
+    by_class: np.ndarray
+    top: dict[str, Any]
+
+
+def ranked_issues(client: Any, futures: list[Any], top: int) -> RankedIssues:
+    """Rank the flagged rows of every partition exactly as the local engine (numpy's argsort
+    of all their scores in row order); the driver holds their scores, not their other facts."""
+    from labelaudit.core.ranking import order_label_issues
+
+    scores = np.concatenate(fetch(client, futures, "scores"))
+    ranked = order_label_issues(np.ones(scores.shape[0], dtype=bool), scores)
+    del scores
+    by_class = fetch(client, futures, "by_class")
+    counts = [int(c.sum()) for c in by_class]
+    rows = top_rows(client, futures, counts, ranked[:top])
+    return RankedIssues(ranked, np.sum(by_class, axis=0), rows)
+
+
+def score_labels(
+    sources: DaskSources,
+    *,
+    method: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+    output: Path | None = None,
+    top: int = 10,
+    csv_safe: bool = False,  # no CSV output with --engine dask
+) -> dict[str, Any]:
+    """score with the Dask engine: every row's score (written in input order) and the document.
+
+    The N scores, labels and predictions are gathered on the driver: the document's mean is
+    numpy's pairwise mean over all of them in row order, as the local engine computes it.
+    """
+    from labelaudit.core.ranking import lowest_scores
+    from labelaudit.report import documents
+
+    if adjust_pred_probs and method == "confidence_weighted_entropy":
+        raise InputError(
+            "--adjust-pred-probs cannot be combined with --method confidence_weighted_entropy."
+        )
+    _check_output(output, sources)
+    specs = sources.specs()
+    with dask_client(sources.scheduler) as client:
+        thresholds, offsets = None, _row_offsets(client, specs)
+        if adjust_pred_probs:
+            thresholds = merged_stats(client, specs).thresholds
+        plan = FinishPlan("score", thresholds, method=method, adjust_pred_probs=adjust_pred_probs)
+        works = [PartitionWork(offset=int(offsets[p]), tied={}) for p in range(len(specs))]
+        with last_pass(client, specs, plan, works, output) as (futures, folder):
+            results = client.gather(futures)
+            if output is not None and output.suffix:
+                assemble_file(output, folder, len(specs))  # type: ignore[arg-type]
+    classes = next((r["classes"] for r in results if r["n_rows"]), results[0]["classes"])
+    facts = gathered_facts(results, classes, sources.id_column)
+    scores = facts["scores"]
+    return documents.score_document(
+        audit.rows_records(lowest_scores(scores, top), **facts),
+        n_examples=int(scores.shape[0]),
+        method=method,
+        adjust_pred_probs=adjust_pred_probs,
+        scores=scores,
+        output=None if output is None else str(output),
+    )
+
+
+def _row_offsets(client: Any, specs: list[PartitionSpec]) -> np.ndarray:
+    """First global row of each partition, from the files' metadata (no data read)."""
+    from labelaudit.pipeline.dask_tasks import row_count_task
+
+    counts = client.gather(client.map(row_count_task, specs, pure=False))
+    if sum(counts) == 0:
+        raise InputError(f"{specs[0].path.parent}: the dataset has no rows.")
+    return np.concatenate(([0], np.cumsum(counts)))
+
+
+def _flagged_count(client: Any, specs: list[PartitionSpec], stats: MergedStats) -> int:
+    """Rows find-issues flags with its default filter (a counting pass, no rows gathered)."""
+    import warnings
+
+    with warnings.catch_warnings():  # find-issues' warnings (small classes) are not health's
+        warnings.simplefilter("ignore")
+        cuts, works = issue_works(
+            client,
+            specs,
+            stats,
+            "prune_by_noise_rate",
+            frac_noise=1.0,
+            min_examples_per_class=1,
+        )
+    plan = FinishPlan("find-issues", stats.thresholds, "prune_by_noise_rate", cuts)
+    counting = [PartitionWork(w.offset, w.tied, count_only=True) for w in works]
+    futures = client.map(finish_task, specs, [plan] * len(specs), counting, pure=False)
+    return sum(r["n_issues"] for r in client.gather(futures))
+
+
+def health(
+    sources: DaskSources,
+    *,
+    output: Path | None = None,
+    max_noise_rate: float | None = None,
+    max_class_noise_rate: float | None = None,
+    top: int = 10,
+    all_pairs: bool = False,
+    class_order: Sequence[str] | None = None,
+    flagged_count: bool | None = None,
+) -> health_module.HealthResult:
+    """health with the Dask engine: the local engine's result, from merged partials."""
+    from labelaudit.core.health import health_report
+    from labelaudit.io.paths import check_output
+    from labelaudit.pipeline.health_limits import skip_zero_pairs
+    from labelaudit.pipeline.model_quality import counts_accuracy_warning
+
+    if output is not None:
+        check_output(output, (".json",), sources.paths())
+    specs = sources.specs()
+    with dask_client(sources.scheduler) as client:
+        stats = merged_stats(client, specs)
+        flagged = None
+        if health_module.counts_flagged(stats.n_examples, stats.n_classes, flagged_count):
+            flagged = _flagged_count(client, specs, stats)
+    order = None
+    if class_order is not None:
+        order = health_module.resolve_class_order(stats.classes, class_order)
+    report = health_report(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        stats=stats,  # type: ignore[arg-type]
+        top_pairs=None if all_pairs else top,
+        skip_zero_pairs=skip_zero_pairs(stats.n_classes, all_pairs),
+    )
+    return health_module.health_result(
+        report,
+        stats.classes,
+        counts=health_module.health_counts(report, flagged),
+        warning=audit.raise_warning(counts_accuracy_warning(stats.n_correct, stats.class_counts)),
+        order=order,
+        top=top,
+        all_pairs=all_pairs,
+        output=output,
+        gates=(max_noise_rate, max_class_noise_rate),
+    )
