@@ -152,6 +152,61 @@ def _self_confidence_pass(
     return self_confidence
 
 
+COLUMN_MAX_CLASSES = 32
+"""Up to this many classes, pass 2 works on each chunk transposed (one row per class)."""
+
+
+def _guesses_by_row(
+    probs: np.ndarray, cutoffs: np.ndarray, count_dtype: type
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of an (n, K) chunk: confident classes, argmax, row maximum, guessed true class.
+
+    One confident class: that class; several: the argmax over all classes. With one confident
+    class the argmax usually is it, so the confident mask's own argmax is only needed for the
+    other rows.
+    """
+    n_classes = probs.shape[1]
+    confident = probs >= cutoffs
+    n_confident = confident.sum(axis=1, dtype=count_dtype)
+    argmax = probs.argmax(axis=1)
+    argmax_positions = _flat_positions(argmax, n_classes)
+    guess = argmax
+    single = np.flatnonzero((n_confident == 1) & ~confident.reshape(-1)[argmax_positions])
+    if single.size:
+        guess = argmax.copy()
+        guess[single] = confident[single].argmax(axis=1)
+    return n_confident, argmax, probs.reshape(-1)[argmax_positions], guess
+
+
+def _guesses_by_column(
+    probs: np.ndarray, cutoffs: np.ndarray, count_dtype: type
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_guesses_by_row` on the transposed chunk, the same values for few classes.
+
+    Reductions over a handful of classes per row are slow in numpy (argmax 31 ns a row, a
+    boolean sum 20 ns at K = 10); over rows of the transposed chunk they are contiguous (a
+    transpose 6 ns, max 2.5 ns, sum 1.5 ns, the argmax below 1.8 ns; measured, 100k x 10
+    float32).
+    """
+    n_rows, n_classes = probs.shape
+    columns = np.ascontiguousarray(probs.T)
+    confident = columns >= cutoffs[:, None]
+    n_confident = confident.sum(axis=0, dtype=count_dtype)
+    row_max = columns.max(axis=0)
+    # The first class at the row maximum: K - max over k of (K - k) where p[k] is the maximum.
+    at_max = (columns == row_max).view(np.uint8)
+    at_max *= np.arange(n_classes, 0, -1, dtype=np.uint8)[:, None]
+    argmax = n_classes - at_max.max(axis=0).astype(np.intp)
+    positions = argmax * n_rows
+    positions += np.arange(n_rows)
+    guess = argmax
+    single = np.flatnonzero((n_confident == 1) & ~confident.reshape(-1)[positions])
+    if single.size:
+        guess = argmax.copy()
+        guess[single] = confident[:, single].argmax(axis=0)
+    return n_confident, argmax, row_max, guess
+
+
 def _confident_joint_pass(
     labels: np.ndarray,
     pred_probs: np.ndarray,
@@ -170,21 +225,12 @@ def _confident_joint_pass(
     given_label_is_top = np.empty(n_rows, dtype=bool)
     predicted_labels = np.empty(n_rows, dtype=compact_int_dtype(n_classes))
 
+    guesses = _guesses_by_column if n_classes <= COLUMN_MAX_CLASSES else _guesses_by_row
+
     def one_chunk(chunk: slice) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         probs = np.ascontiguousarray(pred_probs[chunk])
         chunk_labels = labels[chunk]
-        confident = probs >= cutoffs
-        n_confident = confident.sum(axis=1, dtype=count_dtype)
-        argmax = probs.argmax(axis=1)
-        # One confident class: that class; several: the argmax over all classes. With one
-        # confident class the argmax usually is it, so the confident mask's own argmax is only
-        # needed for the other rows.
-        guess = argmax
-        argmax_positions = _flat_positions(argmax, n_classes)
-        single = np.flatnonzero((n_confident == 1) & ~confident.reshape(-1)[argmax_positions])
-        if single.size:
-            guess = argmax.copy()
-            guess[single] = confident[single].argmax(axis=1)
+        n_confident, argmax, row_max, guess = guesses(probs, cutoffs, count_dtype)
         counted = n_confident > 0
         cells = chunk_labels[counted].astype(np.int64) * n_classes + guess[counted]
         if n_classes * n_classes <= cells.size:
@@ -197,7 +243,6 @@ def _confident_joint_pass(
         # Reduce step: is the given label the argmax once EPS is added to its probability?
         # Strictly above the row maximum it is; equal to it, an earlier column may win the tie.
         bumped = self_confidence[chunk] + bump
-        row_max = probs.reshape(-1)[argmax_positions]
         is_top = bumped > row_max
         tied = np.flatnonzero(bumped == row_max)
         if tied.size:
