@@ -14,7 +14,7 @@ from labelaudit.io.labels import ClassMatcher
 from labelaudit.io.npy import load_npy, page_releaser
 from labelaudit.io.paths import check_readable, check_suffix
 from labelaudit.io.sources import Source
-from labelaudit.io.tables import read_table, table_columns
+from labelaudit.io.tables import prefetched, read_table, table_columns
 
 if TYPE_CHECKING:
     import numpy as np
@@ -262,7 +262,8 @@ def stream_table(
     sink = _sink_for(source, len(columns), dtype, code_dtype)
     id_chunks: list[Any] = []
     labels = [label[0]] if label is not None else []
-    for batch in source.batches(wanted, text=text, numeric=columns, dictionary=labels):
+    batches = source.batches(wanted, text=text, numeric=columns, dictionary=labels)
+    for batch in prefetched(batches):
         start, stop = sink.rows(batch.num_rows)
         if label is not None:
             sink.codes_out(start, stop)[:] = label[1].encode(batch.column(label[0]), start)

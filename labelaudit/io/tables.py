@@ -90,6 +90,33 @@ def check_table_suffix(path: Path) -> str:
     return suffix
 
 
+def prefetched(items: Iterator[Any]) -> Iterator[Any]:
+    """*items*, each produced in a background thread while the caller uses the one before.
+
+    For record batches: pyarrow decodes (and decompresses) without the GIL, so reading the next
+    row group overlaps copying and validating this one; one item is read ahead. An exception
+    raised while producing an item is raised here, at that item.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    done = object()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(next, items, done)
+        try:
+            while True:
+                item = ahead.result()
+                if item is done:
+                    return
+                ahead = pool.submit(next, items, done)
+                yield item
+        finally:
+            ahead.cancel()
+            ahead.exception()  # the generator must not be closed while it runs
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+
 ROWS_PER_WRITE = 1_000_000
 """Output rows built and written at a time (one Parquet row group each)."""
 
