@@ -24,8 +24,9 @@ import numpy as np
 
 from labelaudit.core._arrays import gather_rows, map_chunks, map_row_chunks, probability_chunks
 
-#: Rows of the sample the bounds come from (evenly spread chunks of rows).
-SAMPLE_ROWS = 1 << 20
+#: Rows of the sample the bounds come from (evenly spread chunks of rows). Its copies are the
+#: peak memory of find-issues on tables: 1M rows of 10 float32 classes added 135 MB at 10M rows.
+SAMPLE_ROWS = 1 << 18
 
 #: Kept margins, beyond the cells' counts, before the streamed pass gives up (memory bound):
 #: the per-class path then does every class.

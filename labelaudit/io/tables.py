@@ -110,8 +110,8 @@ def prefetched(items: Iterator[Any]) -> Iterator[Any]:
                 ahead = pool.submit(next, items, done)
                 yield item
         finally:
-            ahead.cancel()
-            ahead.exception()  # the generator must not be closed while it runs
+            if not ahead.cancel():
+                ahead.exception()  # wait: the generator must not be closed while it runs
             close = getattr(items, "close", None)
             if close is not None:
                 close()
