@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labelaudit.core._arrays import keep_freed_memory
 from labelaudit.errors import InputError, first_line, listing
 from labelaudit.io.labels import ClassMatcher
 from labelaudit.io.npy import load_npy, page_releaser
@@ -72,6 +73,7 @@ def read_probs(path: Path, *, id_column: str | None = None) -> ProbsFile:
 
     check_readable(path)
     suffix = check_suffix(path, PROBS_SUFFIXES, "probs")
+    keep_freed_memory()  # the passes over the probabilities then reuse memory (fewer faults)
     if suffix == ".npy":
         array = load_npy(path, mmap=True)
         if array.ndim != 2:
@@ -255,6 +257,7 @@ def stream_table(
 
     from labelaudit.core._arrays import compact_int_dtype
 
+    keep_freed_memory()  # the passes over the probabilities then reuse memory (fewer faults)
     columns = [] if probs is None else list(probs.columns)
     text = [name for name in (label[0] if label else None, id_column) if name]
     wanted = list(dict.fromkeys([*text, *columns]))

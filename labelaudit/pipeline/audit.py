@@ -51,10 +51,7 @@ class AuditSources:
 
     def load(self, *, release_pages: bool = True) -> AuditInputs:
         """Read, validate and class-map the inputs (see :func:`labelaudit.io.load_audit_inputs`)."""
-        from labelaudit.core._arrays import keep_freed_memory
         from labelaudit.io.inputs import load_audit_inputs
-
-        keep_freed_memory()  # the commands' passes then reuse memory (fewer page faults)
 
         return load_audit_inputs(
             self.labels,
@@ -256,9 +253,8 @@ def find_issues(
         np.bincount(inputs.labels[is_issue], minlength=n_classes),
     )
     row_facts = _row_facts(inputs, stats.predicted_labels, scores)
-    # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
-    # keeps peak memory near one copy of the input (a table's probabilities are freed before
-    # the ranking's temporaries are made: 10M x 10 Parquet, 777 -> ~700 MB peak).
+    # The rest (ranking too) needs no probabilities: dropping them unmaps a memory-mapped --probs
+    # file, or frees a table's, which keeps peak memory near one copy of the input.
     del inputs, stats
     ranked = order_label_issues(is_issue, scores)
     arrow = output is not None and output.suffix.lower() in (".parquet", ".pq")
