@@ -38,7 +38,9 @@ class _TooMany(Exception):
     """More margins passed their bounds than :data:`SPARE_FACTOR` allows."""
 
 
-def _cell_counts(prune_counts: np.ndarray, classes: np.ndarray, class_counts: np.ndarray):
+def _cell_counts(
+    prune_counts: np.ndarray, classes: np.ndarray, class_counts: np.ndarray
+) -> np.ndarray:
     """``C[k, j]``: rows to flag in given class k for other class j (0 off *classes*)."""
     n_classes = prune_counts.shape[0]
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
