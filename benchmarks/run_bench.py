@@ -560,6 +560,25 @@ def machine_info() -> dict[str, str]:
     }
 
 
+SOURCES_NOTE = (
+    " Sizes with a prefix are issue 10's source benchmarks (`benchmarks/bench_sources.py`): "
+    "`parquet` reads class-name labels and one float32 column per class from Parquet and writes "
+    "Parquet, against a pandas + cleanlab script; `npy` compares the exact find-issues with "
+    "cleanlab's approximate `find_label_issues_batched` on memory-mapped files (batch_size 1M; "
+    "its flagged rows differ by design); `dataset` audits a 100-file partitioned Parquet dataset "
+    "against an absolute peak-memory limit. Inputs of 100M rows run one round."
+)
+MULTILABEL_SECTION = "<!-- multilabel benchmark"
+
+
+def write_results(text: str) -> None:
+    """Write RESULTS.md, keeping the multi-label section that bench_multilabel.py appends."""
+    current = RESULTS.read_text() if RESULTS.is_file() else ""
+    at = current.find(MULTILABEL_SECTION)
+    kept = current[at:] if at >= 0 else ""
+    RESULTS.write_text(text + ("\n" + kept if kept else ""))
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -590,7 +609,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     help_runs, small_ours, small_theirs = bench_small(max(5, args.rounds), args.seed)
 
     rows: list[Row] = []
-    for spec in args.sizes.split(","):
+    sizes = args.sizes.split(",")
+    for spec in sizes:
         mode, size_text = bench_sources.split_mode(spec)
         n, k = parse_size(size_text)
         name = size_name(n, k)
@@ -614,7 +634,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     header = "\n".join(f"- {key}: {value}" for key, value in info.items())
     print(header + "\n\n" + table)
     if not (args.no_write or args.quick):
-        RESULTS.write_text(
+        write_results(
             "# Benchmark: labelaudit vs cleanlab 2.9.0\n\n"
             "Produced by `make bench` (`benchmarks/run_bench.py`): every number below was measured "
             "in this one run.\n"
@@ -623,8 +643,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "untimed read warmed the page cache; wall time from perf_counter, peak RSS from "
             "`os.wait4` (ru_maxrss). Medians over the rounds; ratios are labelaudit / cleanlab. "
             "Inputs: seeded float32 probabilities (softmax of gaussian logits, true class "
-            "boosted) and int64 labels with 20% flipped.\n\n"
-            f"{header}\n\n{table}\n"
+            "boosted) and int64 labels with 20% flipped."
+            + (SOURCES_NOTE if any(bench_sources.split_mode(s)[0] for s in sizes) else "")
+            + f"\n\n{header}\n\n{table}\n"
         )
         log(f"wrote {RESULTS.relative_to(REPO)}")
     failed = any(row.failure for row in rows) or not help_runs or not small_ours

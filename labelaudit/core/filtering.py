@@ -25,6 +25,7 @@ from labelaudit.core.counting import (
     compute_label_stats,
     round_preserving_row_totals,
 )
+from labelaudit.core.prune_stream import prune_streamed
 from labelaudit.core.ranking import label_quality_scores
 from labelaudit.core.sparse import SparseMatrix, prune_counts_sparse
 from labelaudit.core.validation import check_choice, check_inputs
@@ -143,6 +144,7 @@ def _prune_by_noise_rate(
     min_examples_per_class: int,
     n_threads: int,
     release_rows: RowRelease | None = None,
+    chunk_rows: int | None = None,
 ) -> np.ndarray:
     """In each class k, flag the ``M[j, k]`` rows with the largest margin ``p[j] - p[k]``.
 
@@ -189,11 +191,38 @@ def _prune_by_noise_rate(
             flagged |= select_largest_per_row(margins, counts[others]).any(axis=0)
         return rows[flagged]
 
+    per_class = large.tolist()
+    if large.size and _streams(stats):
+        streamed = prune_streamed(
+            pred_probs,
+            stats.labels,
+            stats.self_confidence,
+            prune_counts,
+            large,
+            class_counts,
+            n_threads,
+            release_rows,
+            chunk_rows,
+        )
+        if streamed is not None:
+            mask[streamed[0]] = True
+            per_class = streamed[1]
     # Every large class is milliseconds of numpy work, which repays a thread hand-off.
-    for flagged in map_chunks(one_class, large.tolist(), n_threads):
+    for flagged in map_chunks(one_class, per_class, n_threads):
         if flagged is not None:
             mask[flagged] = True
     return mask
+
+
+# The streamed pass (core/prune_stream.py) replaces the per-class gathers from this many rows,
+# for up to this many classes (measured, 100M x 10 float32 on a loaded machine: 23 s -> 13 s).
+STREAM_MIN_ROWS = 1_000_000
+STREAM_MAX_CLASSES = 32
+
+
+def _streams(stats: LabelStats) -> bool:
+    """Whether the large classes are pruned in one streamed pass (many rows, few classes)."""
+    return stats.n_examples >= STREAM_MIN_ROWS and stats.n_classes <= STREAM_MAX_CLASSES
 
 
 _GATHER_SPAN_ROWS = 1 << 20
@@ -402,6 +431,7 @@ def find_label_issues(
             min_examples_per_class,
             threads,
             release_rows,
+            chunk_rows,
         )
     if filter_by in ("prune_by_class", "both"):
         by_class = _prune_by_class(stats, prune_counts, rows_of_class, min_examples_per_class)

@@ -13,7 +13,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from labelaudit.core._arrays import compact_int_dtype, probability_chunks
+from labelaudit.core._arrays import (
+    compact_int_dtype,
+    default_threads,
+    map_row_chunks,
+    probability_chunks,
+)
 
 ROW_SUM_TOLERANCE = 1e-4
 """Rows summing to 1 within this tolerance are valid (otherwise they must be normalised)."""
@@ -84,18 +89,21 @@ def describe_bad_value(value: float) -> str:
 def _chunk_is_valid(chunk: np.ndarray) -> bool:
     """Fast check that every value is in [0, 1] and every row sums to 1 within tolerance.
 
-    Whole-chunk min/max (NaN fails both comparisons) and a matrix-vector product for the row
-    sums are an order of magnitude faster than per-row reductions over a few columns. Sums are
-    only trusted well inside the tolerance; anything near or past it goes to the exact per-row
-    check, which also finds the first bad row.
+    Whole-chunk min/max (NaN fails both comparisons) and einsum's row sums are an order of
+    magnitude faster than per-row reductions over a few columns. Sums are only trusted well
+    inside the tolerance; anything near or past it goes to the exact per-row check, which also
+    finds the first bad row. Not a BLAS product: OpenBLAS's threads spin for each small chunk
+    (measured at 10M x 10 float32: 0.55 s of CPU for the check, against 0.14 s single-threaded),
+    and the sums' min and max cost 0.2 ns a row against 4 ns for ``abs(sums - 1).max()``.
     """
     chunk = np.ascontiguousarray(chunk)
     if chunk.dtype not in (np.float32, np.float64) or chunk.size == 0:
         return False
     if not (chunk.min() >= 0 and chunk.max() <= 1):
         return False
-    sums = chunk @ np.ones(chunk.shape[1], dtype=chunk.dtype)
-    return bool(np.abs(sums - 1.0).max() <= ROW_SUM_TOLERANCE / 2)
+    sums = np.einsum("ij->i", chunk)
+    half = ROW_SUM_TOLERANCE / 2
+    return bool(sums.min() >= 1.0 - half and sums.max() <= 1.0 + half)
 
 
 def _check_chunk_rows(chunk: np.ndarray, first_row: int, *, normalize: bool) -> bool:
@@ -131,8 +139,7 @@ def check_pred_probs(
 ) -> np.ndarray:
     """Check every value is finite and in [0, 1] and every row sums to 1; return what to use.
 
-    Chunks of a few MiB are checked in turn, so each chunk's checks find it in cache (one thread:
-    measured, two threads calling BLAS for the row sums were slower, not faster).
+    Chunks of a few MiB are checked in two threads, so each chunk's checks find it in cache.
 
     Parameters
     ----------
@@ -163,13 +170,15 @@ def check_pred_probs(
             "shape", f"has {n_classes} class column; at least two classes are needed"
         )
     chunks = probability_chunks(pred_probs, chunk_rows)
-    any_sum_off = False
-    for rows in chunks:
+
+    def one_chunk(rows: slice) -> bool:
         chunk = pred_probs[rows]
         if normalize or not _chunk_is_valid(chunk):
-            any_sum_off |= _check_chunk_rows(chunk, rows.start, normalize=normalize)
-        if release_rows is not None:
-            release_rows(rows)
+            return _check_chunk_rows(chunk, rows.start, normalize=normalize)
+        return False
+
+    # Chunks in threads; results (and the first bad chunk's error) come back in row order.
+    any_sum_off = any(map_row_chunks(one_chunk, chunks, default_threads(), release_rows))
     if not any_sum_off:
         return pred_probs
     normalized = np.empty(pred_probs.shape, dtype=pred_probs.dtype)

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labelaudit.core._arrays import keep_freed_memory
 from labelaudit.errors import InputError, first_line, listing
 from labelaudit.io.labels import ClassMatcher
 from labelaudit.io.npy import load_npy, page_releaser
 from labelaudit.io.paths import check_readable, check_suffix
 from labelaudit.io.sources import Source
-from labelaudit.io.tables import read_table, table_columns
+from labelaudit.io.tables import prefetched, read_table, table_columns
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,6 +73,7 @@ def read_probs(path: Path, *, id_column: str | None = None) -> ProbsFile:
 
     check_readable(path)
     suffix = check_suffix(path, PROBS_SUFFIXES, "probs")
+    keep_freed_memory()  # the passes over the probabilities then reuse memory (fewer faults)
     if suffix == ".npy":
         array = load_npy(path, mmap=True)
         if array.ndim != 2:
@@ -255,6 +257,7 @@ def stream_table(
 
     from labelaudit.core._arrays import compact_int_dtype
 
+    keep_freed_memory()  # the passes over the probabilities then reuse memory (fewer faults)
     columns = [] if probs is None else list(probs.columns)
     text = [name for name in (label[0] if label else None, id_column) if name]
     wanted = list(dict.fromkeys([*text, *columns]))
@@ -262,7 +265,8 @@ def stream_table(
     sink = _sink_for(source, len(columns), dtype, code_dtype)
     id_chunks: list[Any] = []
     labels = [label[0]] if label is not None else []
-    for batch in source.batches(wanted, text=text, numeric=columns, dictionary=labels):
+    batches = source.batches(wanted, text=text, numeric=columns, dictionary=labels)
+    for batch in prefetched(batches):
         start, stop = sink.rows(batch.num_rows)
         if label is not None:
             sink.codes_out(start, stop)[:] = label[1].encode(batch.column(label[0]), start)
@@ -300,9 +304,7 @@ def _copy_probs(
             column = column.cast("float64").fill_null(np.nan)
         columns.append(column.to_numpy(zero_copy_only=False))
     if columns and out.shape[0]:
-        # Stacked by class, then transposed in one copy: twice as fast as writing each column
-        # into the (n, K) rows with a stride (measured, 1M x 10 float32).
-        out[:] = np.vstack(columns).T
+        _interleave(columns, out)
     if out.shape[0] == 0:
         return
     try:
@@ -311,6 +313,28 @@ def _copy_probs(
         raise InputError(_table_probs_message(source, probs, exc, start)) from exc
     if checked is not out:
         out[:] = checked
+
+
+COPY_BLOCK_ROWS = 1 << 15
+"""Rows of a batch interleaved at a time (a block of K columns stays in cache)."""
+
+
+def _interleave(columns: Sequence[np.ndarray], out: np.ndarray) -> None:
+    """Copy one array per class into the ``(n, K)`` rows of *out*, a block of rows at a time.
+
+    Each block is stacked by class, then transposed in one copy: twice as fast as writing each
+    column into the rows with a stride. Blocks of 32k rows in two threads, against one stack
+    of the whole batch: no batch-sized temporary (40 MB at 1M x 10 float32), and the copies
+    find their block in cache (measured, 1M x 10 float32: 33 ms -> 24 ms in one thread).
+    """
+    import numpy as np
+
+    from labelaudit.core._arrays import default_threads, map_chunks, row_chunks
+
+    def one_block(rows: slice) -> None:
+        out[rows] = np.vstack([column[rows] for column in columns]).T
+
+    map_chunks(one_block, list(row_chunks(out.shape[0], COPY_BLOCK_ROWS)), default_threads())
 
 
 def _table_probs_message(source: Source, probs: ProbsColumns, exc: Any, start: int) -> str:

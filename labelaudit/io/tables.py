@@ -90,6 +90,33 @@ def check_table_suffix(path: Path) -> str:
     return suffix
 
 
+def prefetched(items: Iterator[Any]) -> Iterator[Any]:
+    """*items*, each produced in a background thread while the caller uses the one before.
+
+    For record batches: pyarrow decodes (and decompresses) without the GIL, so reading the next
+    row group overlaps copying and validating this one; one item is read ahead. An exception
+    raised while producing an item is raised here, at that item.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    done = object()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(next, items, done)
+        try:
+            while True:
+                item = ahead.result()
+                if item is done:
+                    return
+                ahead = pool.submit(next, items, done)
+                yield item
+        finally:
+            if not ahead.cancel():
+                ahead.exception()  # wait: the generator must not be closed while it runs
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+
 ROWS_PER_WRITE = 1_000_000
 """Output rows built and written at a time (one Parquet row group each)."""
 
@@ -130,23 +157,7 @@ def write_rows(
     ]
     with atomic_path(path) as tmp:
         if suffix == ".parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            writer = None
-            try:
-                for block in blocks:
-                    columns = columns_for(block)
-                    arrays = [_arrow_column(values) for values in columns.values()]
-                    table = pa.Table.from_arrays(arrays, names=list(columns))
-                    if writer is None:
-                        writer = pq.ParquetWriter(
-                            tmp, table.schema, use_dictionary=list(dictionary_columns) or False
-                        )
-                    writer.write_table(table)
-            finally:
-                if writer is not None:
-                    writer.close()
+            _write_parquet_blocks(tmp, blocks, columns_for, dictionary_columns)
         else:
             import pandas as pd
 
@@ -155,6 +166,47 @@ def write_rows(
                 if csv_safe:
                     frame = _formula_safe(frame)
                 frame.to_csv(tmp, index=False, mode="w" if index == 0 else "a", header=index == 0)
+
+
+def _write_parquet_blocks(
+    path: Path,
+    blocks: Sequence[Any],
+    columns_for: Callable[[Any], Mapping[str, Any]],
+    dictionary_columns: Sequence[str],
+) -> None:
+    """Write each block as a row group; the next block is built while the last is written.
+
+    pyarrow encodes and compresses without the GIL, so building a block's columns (gathers by
+    row, class names) overlaps writing the one before; at most two blocks are in memory.
+    Measured, 22.7M flagged rows of 100M: ~40% of the writing time was building.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    pending: Future[None] | None = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            for block in blocks:
+                columns = columns_for(block)
+                arrays = [_arrow_column(values) for values in columns.values()]
+                table = pa.Table.from_arrays(arrays, names=list(columns))
+                if writer is None:
+                    writer = pq.ParquetWriter(
+                        path, table.schema, use_dictionary=list(dictionary_columns) or False
+                    )
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(writer.write_table, table)
+            if pending is not None:
+                pending.result()
+        finally:
+            if pending is not None:
+                pending.exception()  # wait: the writer must not be closed while it writes
+            if writer is not None:
+                writer.close()
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

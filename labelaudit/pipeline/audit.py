@@ -285,14 +285,14 @@ def find_issues(
         min_examples_per_class=min_examples_per_class,
     )
     scores = quality_scores(inputs, stats, method=rank_by, adjust_pred_probs=False)
-    ranked = order_label_issues(is_issue, scores)
     warning = _weak_model_warning(stats)
     n_examples, n_classes = inputs.n_examples, inputs.n_classes
     per_class = _flagged_by_class(inputs, stats, is_issue)
     row_facts = _row_facts(inputs, stats.predicted_labels, scores)
-    # The rest needs no probabilities: dropping them unmaps a memory-mapped --probs file, which
-    # keeps peak memory near one copy of the input.
+    # The rest (ranking too) needs no probabilities: dropping them unmaps a memory-mapped --probs
+    # file, or frees a table's, which keeps peak memory near one copy of the input.
     del inputs, stats
+    ranked = order_label_issues(is_issue, scores)
     rows = n_examples if all_rows else ranked
     _write_rows(output, rows, row_facts, csv_safe=csv_safe, is_label_issue=is_issue)
     return issues_document(
