@@ -401,7 +401,12 @@ _MOVED_TO_HEALTH = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    """The names that moved to :mod:`labelaudit.pipeline.health`, still importable from here."""
+    """The names that moved to :mod:`labelaudit.pipeline.health`, still importable from here.
+
+    Load-bearing: :func:`labelaudit.cli.engine.pipeline_for` hands this module to the commands
+    as the local engine, beside ``dask_audit``, and they call its ``health``. A plain import
+    would be circular (``health`` imports this module).
+    """
     if name in _MOVED_TO_HEALTH:
         from labelaudit.pipeline import health
 
