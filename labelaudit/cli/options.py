@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from labelaudit.cli.app import enable_debug
+from labelaudit.cli.app import eager_flag, enable_debug
 
 
 class FilterBy(StrEnum):
@@ -195,13 +195,7 @@ QuietOption = Annotated[
 
 
 DebugOption = Annotated[
-    bool,
-    typer.Option(
-        "--debug",
-        help="Show the traceback of an error (for a bug report).",
-        callback=enable_debug,
-        is_eager=True,
-    ),
+    bool, eager_flag("--debug", "Show the traceback of an error (for a bug report).", enable_debug)
 ]
 
 
