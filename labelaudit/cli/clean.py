@@ -10,20 +10,14 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import Display, expand_groups
+from labelaudit.cli.groups import Display, MultiLabel, TableColumns, expand_groups
 from labelaudit.cli.options import (
     FILTER_GUIDE,
-    ClassesOption,
     CleanAction,
     FilterBy,
     FilterByOption,
     FracNoiseOption,
-    IdColumnOption,
-    LabelColumnOption,
-    LabelSeparatorOption,
     MinExamplesOption,
-    MultiLabelOption,
-    NormalizeOption,
     fraction_option,
     output_option,
 )
@@ -115,15 +109,11 @@ def clean(
     action: ActionOption = CleanAction.remove,
     keep_original: KeepOriginalOption = None,
     min_confidence: MinConfidenceOption = None,
-    label_column: LabelColumnOption = None,
-    id_column: IdColumnOption = None,
-    classes: ClassesOption = None,
-    normalize: NormalizeOption = False,
+    columns: TableColumns,
     filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
     frac_noise: FracNoiseOption = 1.0,
     min_examples_per_class: MinExamplesOption = 1,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
+    multi: MultiLabel,
     display: Display,
 ) -> None:
     """Write a copy of DATA with the label issues removed or relabelled.
@@ -134,7 +124,6 @@ def clean(
     """
     if multilabel.run("clean", locals()):
         return
-    from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.clean import clean_dataset
     from labelaudit.report import terminal
 
@@ -142,7 +131,7 @@ def clean(
     sources = None
     if probs:
         labels_path = data if labels is None else labels
-        sources = AuditSources(labels_path, probs, label_column, id_column, classes, normalize)
+        sources = columns.sources(labels_path, probs)
 
     def work() -> Outcome:
         document = clean_dataset(
@@ -150,7 +139,7 @@ def clean(
             output,
             sources=sources,
             issues=issues,
-            label_column=label_column,
+            label_column=columns.label_column,
             action=action.value,
             filter_by=filter_by.value,
             frac_noise=frac_noise,

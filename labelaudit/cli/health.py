@@ -9,12 +9,15 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import AuditInputs, CiFiles, Display, EngineChoice, expand_groups
-from labelaudit.cli.options import (
-    LabelSeparatorOption,
-    MultiLabelOption,
-    output_option,
+from labelaudit.cli.groups import (
+    AuditInputs,
+    CiFiles,
+    Display,
+    EngineChoice,
+    MultiLabel,
+    expand_groups,
 )
+from labelaudit.cli.options import output_option
 from labelaudit.cli.output import Outcome, perform
 
 MaxNoiseRateOption = Annotated[
@@ -95,8 +98,7 @@ def health(
     class_order: ClassOrderOption = None,
     flagged_count: FlaggedCountOption = None,
     ci: CiFiles,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
+    multi: MultiLabel,
     engine: EngineChoice,
     display: Display,
 ) -> None:
@@ -104,7 +106,7 @@ def health(
 
     Example: labelaudit health --labels y.parquet --probs p.npy --max-noise-rate 0.05
     """
-    pipeline, sources = engine.pipeline(inputs.sources(), multi_label=multi_label)
+    pipeline, sources = engine.pipeline(inputs.sources(), multi_label=multi.multi_label)
     if multilabel.run("health", locals()):
         return
     from labelaudit.report import terminal

@@ -11,12 +11,8 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.options import (
-    DebugOption,
-    LabelSeparatorOption,
-    MultiLabelOption,
-    QuietOption,
-)
+from labelaudit.cli.groups import MultiLabel, expand_groups
+from labelaudit.cli.options import DebugOption, QuietOption
 
 if TYPE_CHECKING:
     from labelaudit.pipeline.predict import FitOptions
@@ -122,7 +118,9 @@ DropColumnsOption = Annotated[
 
 
 @app.command()
+@expand_groups
 def predict(
+    *,
     features: FeaturesArgument,
     label_column: TargetColumnOption,
     output: ProbsOutputOption,
@@ -134,8 +132,7 @@ def predict(
     id_column: FeatureIdColumnOption = None,
     text_column: TextColumnsOption = None,
     drop_column: DropColumnsOption = None,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
+    multi: MultiLabel,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:

@@ -9,18 +9,14 @@ from typing import Annotated
 import typer
 
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import Display, EngineChoice, expand_groups
+from labelaudit.cli.groups import Display, EngineChoice, TableColumns, expand_groups
 from labelaudit.cli.options import (
-    ClassesOption,
     DataOption,
     FilterBy,
     FilterByOption,
     FracNoiseOption,
-    IdColumnOption,
-    LabelColumnOption,
     LabelsOption,
     MinExamplesOption,
-    NormalizeOption,
     ProbsOption,
     RankByOption,
     ScoreMethod,
@@ -45,10 +41,7 @@ def report(
     output: ReportOutputOption,
     data: DataOption = None,
     text_column: TextColumnOption = None,
-    label_column: LabelColumnOption = None,
-    id_column: IdColumnOption = None,
-    classes: ClassesOption = None,
-    normalize: NormalizeOption = False,
+    columns: TableColumns,
     filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
     rank_by: RankByOption = ScoreMethod.self_confidence,
     frac_noise: FracNoiseOption = 1.0,
@@ -64,12 +57,11 @@ def report(
 
     Example: labelaudit report --labels y.csv --probs p.parquet --data y.csv -o report.html
     """
-    from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.report import IssueOptions
     from labelaudit.pipeline.report import report as run_report
     from labelaudit.report.html import written_summary
 
-    local = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    local = columns.sources(labels, probs)
     _, sources = engine.pipeline(local)
     if engine.engine == "dask":
         from labelaudit.pipeline.dask_report import report as run_report  # type: ignore[assignment]
