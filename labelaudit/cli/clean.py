@@ -18,6 +18,7 @@ from labelaudit.cli.options import (
     FilterByOption,
     FracNoiseOption,
     MinExamplesOption,
+    column_option,
     fraction_option,
     output_option,
 )
@@ -78,11 +79,9 @@ ActionOption = Annotated[
 ]
 KeepOriginalOption = Annotated[
     str | None,
-    typer.Option(
+    column_option(
         "--keep-original",
-        metavar="COLUMN",
-        help="With relabel: add a column COLUMN holding each row's label before relabelling.",
-        show_default=False,
+        "With relabel: add a column COLUMN holding each row's label before relabelling.",
     ),
 ]
 MinConfidenceOption = Annotated[

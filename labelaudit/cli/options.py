@@ -81,6 +81,11 @@ def fraction_option(
     )
 
 
+def column_option(flag: str, help_text: str) -> typer.models.OptionInfo:
+    """An option naming a column of a table (``COLUMN``), with its own help text."""
+    return typer.Option(flag, metavar="COLUMN", help=help_text, show_default=False)
+
+
 LabelsOption = Annotated[
     Path,
     typer.Option(
@@ -105,21 +110,16 @@ ProbsOption = Annotated[
 ]
 LabelColumnOption = Annotated[
     str | None,
-    typer.Option(
+    column_option(
         "--label-column",
-        metavar="COLUMN",
-        help="The column of the labels table that holds the labels (default: 'label', or the "
+        "The column of the labels table that holds the labels (default: 'label', or the "
         "only column).",
-        show_default=False,
     ),
 ]
 IdColumnOption = Annotated[
     str | None,
-    typer.Option(
-        "--id-column",
-        metavar="COLUMN",
-        help="A column that identifies the rows (not a class); copied to the outputs.",
-        show_default=False,
+    column_option(
+        "--id-column", "A column that identifies the rows (not a class); copied to the outputs."
     ),
 ]
 ClassesOption = Annotated[
@@ -260,12 +260,7 @@ DataOption = Annotated[
 ]
 TextColumnOption = Annotated[
     str | None,
-    typer.Option(
-        "--text-column",
-        metavar="COLUMN",
-        help="A column of --data shown in full beside each flagged row.",
-        show_default=False,
-    ),
+    column_option("--text-column", "A column of --data shown in full beside each flagged row."),
 ]
 
 
@@ -394,4 +389,16 @@ ProbColumnsOption = Annotated[
         "they are read from the labels table. Default: every numeric column but label and id.",
         show_default=False,
     ),
+]
+
+
+# --- features (predict, evaluate) -------------------------------------------------------------
+
+FeatureTextColumnsOption = Annotated[
+    list[str] | None,
+    column_option("--text-column", "A free-text column, turned into TF-IDF features (repeatable)."),
+]
+DropColumnsOption = Annotated[
+    list[str] | None,
+    column_option("--drop-column", "A column to leave out of the features (repeatable)."),
 ]
