@@ -23,6 +23,9 @@ from labelaudit.cli.options import (
     DebugOption,
     Engine,
     EngineOption,
+    FilterBy,
+    FilterByOption,
+    FracNoiseOption,
     IdColumnOption,
     JsonOption,
     JunitXmlOption,
@@ -30,12 +33,15 @@ from labelaudit.cli.options import (
     LabelSeparatorOption,
     LabelsOption,
     MarkdownOption,
+    MinExamplesOption,
     MultiLabelOption,
     NormalizeOption,
     ProbColumnsOption,
     ProbsOption,
     QuietOption,
+    RankByOption,
     SchedulerOption,
+    ScoreMethod,
     TemperatureOption,
 )
 
@@ -119,6 +125,25 @@ class MultiLabelScoring(MultiLabel):
             raise InputError("--temperature applies to --aggregator softmin.")
         alpha = 0.8 if self.alpha is None else self.alpha
         return Aggregation(name, alpha, 0.1 if self.temperature is None else self.temperature)
+
+
+@dataclass(frozen=True)
+class IssueSelection:
+    """``--filter-by`` ... ``--min-examples-per-class``: the rows find-issues and report flag."""
+
+    filter_by: FilterByOption = FilterBy.prune_by_noise_rate
+    rank_by: RankByOption = ScoreMethod.self_confidence
+    frac_noise: FracNoiseOption = 1.0
+    min_examples_per_class: MinExamplesOption = 1
+
+    def keywords(self) -> dict[str, Any]:
+        """The pipeline's keyword arguments for these options (each choice by its name)."""
+        return {
+            "filter_by": self.filter_by.value,
+            "rank_by": self.rank_by.value,
+            "frac_noise": self.frac_noise,
+            "min_examples_per_class": self.min_examples_per_class,
+        }
 
 
 @dataclass(frozen=True)

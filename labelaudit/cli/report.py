@@ -9,17 +9,17 @@ from typing import Annotated
 import typer
 
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import Display, EngineChoice, TableColumns, expand_groups
+from labelaudit.cli.groups import (
+    Display,
+    EngineChoice,
+    IssueSelection,
+    TableColumns,
+    expand_groups,
+)
 from labelaudit.cli.options import (
     DataOption,
-    FilterBy,
-    FilterByOption,
-    FracNoiseOption,
     LabelsOption,
-    MinExamplesOption,
     ProbsOption,
-    RankByOption,
-    ScoreMethod,
     TextColumnOption,
     output_option,
 )
@@ -42,10 +42,7 @@ def report(
     data: DataOption = None,
     text_column: TextColumnOption = None,
     columns: TableColumns,
-    filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
-    rank_by: RankByOption = ScoreMethod.self_confidence,
-    frac_noise: FracNoiseOption = 1.0,
-    min_examples_per_class: MinExamplesOption = 1,
+    selection: IssueSelection,
     top: RowsTopOption = 50,
     engine: EngineChoice,
     display: Display,
@@ -65,7 +62,7 @@ def report(
     _, sources = engine.pipeline(local)
     if engine.engine == "dask":
         from labelaudit.pipeline.dask_report import report as run_report  # type: ignore[assignment]
-    options = IssueOptions(filter_by.value, rank_by.value, frac_noise, min_examples_per_class)
+    options = IssueOptions(**selection.keywords())
 
     def work() -> Outcome:
         document = run_report(
