@@ -22,6 +22,7 @@ from labelaudit.cli.options import (
     FILTER_GUIDE,
     CsvSafeOption,
     TopOption,
+    gate_option,
     output_option,
 )
 from labelaudit.cli.output import Outcome, perform
@@ -39,13 +40,9 @@ AllRowsOption = Annotated[
 ]
 FailAboveOption = Annotated[
     float | None,
-    typer.Option(
+    gate_option(
         "--fail-above",
-        metavar="FRACTION",
-        min=0.0,
-        max=1.0,
-        help="Exit 1 when the fraction of rows flagged is above this, in [0, 1] (a CI gate).",
-        show_default=False,
+        "Exit 1 when the fraction of rows flagged is above this, in [0, 1] (a CI gate).",
     ),
 ]
 

@@ -17,30 +17,21 @@ from labelaudit.cli.groups import (
     MultiLabel,
     expand_groups,
 )
-from labelaudit.cli.options import output_option
+from labelaudit.cli.options import gate_option, output_option
 from labelaudit.cli.output import Outcome, perform
 
 MaxNoiseRateOption = Annotated[
     float | None,
-    typer.Option(
+    gate_option(
         "--max-noise-rate",
-        metavar="FRACTION",
-        min=0.0,
-        max=1.0,
-        help="Exit 1 when the estimated fraction of wrong labels is above this, in [0, 1].",
-        show_default=False,
+        "Exit 1 when the estimated fraction of wrong labels is above this, in [0, 1].",
     ),
 ]
 MaxClassNoiseRateOption = Annotated[
     float | None,
-    typer.Option(
+    gate_option(
         "--max-class-noise-rate",
-        metavar="FRACTION",
-        min=0.0,
-        max=1.0,
-        help="Exit 1 when the estimated fraction of wrong labels in any class is above this, "
-        "in [0, 1].",
-        show_default=False,
+        "Exit 1 when the estimated fraction of wrong labels in any class is above this, in [0, 1].",
     ),
 ]
 HealthOutputOption = Annotated[

@@ -81,6 +81,13 @@ def fraction_option(
     )
 
 
+def gate_option(flag: str, help_text: str) -> typer.models.OptionInfo:
+    """A CI gate: exit 1 when a fraction is above this threshold in [0, 1] (unset: no gate)."""
+    return typer.Option(
+        flag, metavar="FRACTION", min=0.0, max=1.0, help=help_text, show_default=False
+    )
+
+
 def column_option(flag: str, help_text: str) -> typer.models.OptionInfo:
     """An option naming a column of a table (``COLUMN``), with its own help text."""
     return typer.Option(flag, metavar="COLUMN", help=help_text, show_default=False)
