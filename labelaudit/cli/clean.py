@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,9 @@ from labelaudit.cli.options import (
     output_option,
 )
 from labelaudit.cli.output import Outcome, perform
+
+if TYPE_CHECKING:
+    from labelaudit.pipeline.audit import AuditSources
 
 DataArgument = Annotated[
     Path,
@@ -96,15 +99,39 @@ MinConfidenceOption = Annotated[
 ]
 
 
+@dataclasses.dataclass(frozen=True)
+class CleanInputs:
+    """``--labels``, ``--probs``, ``--issues``: audit the labels again, or reuse find-issues'."""
+
+    labels: CleanLabelsOption = None
+    probs: CleanProbsOption = None
+    issues: IssuesOption = None
+
+    def sources(self, data: Path, columns: TableColumns) -> AuditSources | None:
+        """What to audit (the labels are DATA's unless --labels); None with --issues.
+
+        Exactly one of --probs and --issues is refused otherwise.
+        """
+        from labelaudit.errors import InputError
+
+        if self.issues is not None and self.probs:
+            raise InputError(
+                "--issues and --probs: give one of them (--issues reuses a find-issues output)."
+            )
+        if self.issues is None and not self.probs:
+            raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
+        if not self.probs:
+            return None
+        return columns.sources(data if self.labels is None else self.labels, self.probs)
+
+
 @app.command("clean", epilog=FILTER_GUIDE)
 @expand_groups
 def clean(
     *,
     data: DataArgument,
     output: CleanOutputOption,
-    labels: CleanLabelsOption = None,
-    probs: CleanProbsOption = None,
-    issues: IssuesOption = None,
+    inputs: CleanInputs,
     action: ActionOption = CleanAction.remove,
     keep_original: KeepOriginalOption = None,
     min_confidence: MinConfidenceOption = None,
@@ -126,18 +153,15 @@ def clean(
     from labelaudit.pipeline.clean import clean_dataset
     from labelaudit.report import terminal
 
-    display = _checked(display, issues=issues, probs=probs, to_stdout=str(output) == "-")
-    sources = None
-    if probs:
-        labels_path = data if labels is None else labels
-        sources = columns.sources(labels_path, probs)
+    sources = inputs.sources(data, columns)
+    display = _to_stdout(display) if str(output) == "-" else display
 
     def work() -> Outcome:
         document = clean_dataset(
             data,
             output,
             sources=sources,
-            issues=issues,
+            issues=inputs.issues,
             label_column=columns.label_column,
             action=action.value,
             filter_by=filter_by.value,
@@ -151,20 +175,10 @@ def clean(
     perform("Finding label issues…", work, display)
 
 
-def _checked(
-    display: Display, *, issues: Path | None, probs: list[Path] | None, to_stdout: bool
-) -> Display:
-    """Refuse --issues with --probs (or neither); ``-o -`` makes the run quiet (and no --json)."""
+def _to_stdout(display: Display) -> Display:
+    """``-o -``: the run is quiet (standard output holds the cleaned rows only), and no --json."""
     from labelaudit.errors import InputError
 
-    if issues is not None and probs:
-        raise InputError(
-            "--issues and --probs: give one of them (--issues reuses a find-issues output)."
-        )
-    if issues is None and not probs:
-        raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
-    if not to_stdout:
-        return display
     if display.json_output:
         raise InputError("-o - writes the cleaned rows to standard output; drop --json.")
-    return dataclasses.replace(display, quiet=True)  # standard output holds the cleaned rows only
+    return dataclasses.replace(display, quiet=True)
