@@ -18,17 +18,6 @@ if TYPE_CHECKING:
     from labelaudit.core.multilabel import MultilabelHealth
 
 LIST_COLUMNS = ("given_labels", "predicted_labels", "issue_classes")
-CLASS_KEYS = (
-    "n_examples",
-    "n_label_issues",
-    "n_inverse_label_issues",
-    "label_noise",
-    "inverse_label_noise",
-    "label_quality",
-)
-"""health's ``classes`` records: the class's name, then these MultilabelClassHealth fields."""
-COMMON_ISSUE_KEYS = ("in_given_label", "in_suggested_label", "n_examples", "issue_probability")
-"""health's ``common_issues`` records: the class's name, then these CommonIssue fields."""
 
 
 # --- documents ----------------------------------------------------------------------------------
@@ -96,15 +85,21 @@ def health_document(health: MultilabelHealth, classes: Sequence[Any]) -> dict[st
         n_label_issues=health.n_label_issues,
         noise_rate=health.n_label_issues / health.n_examples,
         health_score=health.health_score,
-        classes=_by_class(health.classes, classes, CLASS_KEYS),
-        common_issues=_by_class(health.common_issues, classes, COMMON_ISSUE_KEYS),
+        classes=_by_class(health.classes, classes),
+        common_issues=_by_class(health.common_issues, classes),
     )
 
 
-def _by_class(items: Sequence[Any], classes: Sequence[Any], keys: Sequence[str]) -> list[Any]:
-    """One record per item: ``class`` (the name of its ``class_index``), then its *keys*."""
+def _by_class(items: Sequence[Any], classes: Sequence[Any]) -> list[dict[str, Any]]:
+    """One record per dataclass item: its fields in order, ``class_index`` given as ``class``,
+    the class's name (MultilabelClassHealth's fields are single-label ClassHealth's)."""
+    from dataclasses import fields
+
     return [
-        {"class": classes[item.class_index], **{key: getattr(item, key) for key in keys}}
+        {
+            "class": classes[item.class_index],
+            **{f.name: getattr(item, f.name) for f in fields(item) if f.name != "class_index"},
+        }
         for item in items
     ]
 
