@@ -1,9 +1,10 @@
 """Parameter objects: options that travel together, declared once, given to a command as one.
 
-A group is a frozen dataclass whose fields are option aliases from :mod:`labelaudit.cli.options`.
-A command parameter annotated with a group stands for all of the group's options, at that place
-in ``--help``; :func:`expand_groups` spells them out for typer and hands the command a single
-instance (sqlite-utils' shared option decorators, as typed parameter objects).
+A group is a frozen dataclass whose fields are option aliases from :mod:`labelaudit.cli.options`
+(or other groups: AuditInputs holds TableColumns). A command parameter annotated with a group
+stands for all of the group's options, at that place in ``--help``; :func:`expand_groups` spells
+them out for typer and hands the command a single instance (sqlite-utils' shared option
+decorators, as typed parameter objects).
 """
 
 from __future__ import annotations
