@@ -19,12 +19,8 @@ from labelaudit.core._arrays import (
     select_largest_per_row,
     select_smallest,
 )
-from labelaudit.core.counting import (
-    LabelStats,
-    RowRelease,
-    compute_label_stats,
-    round_preserving_row_totals,
-)
+from labelaudit.core.calibration import round_preserving_row_totals
+from labelaudit.core.counting import LabelStats, RowRelease, compute_label_stats
 from labelaudit.core.prune_stream import prune_streamed
 from labelaudit.core.ranking import label_quality_scores
 from labelaudit.core.sparse import SparseMatrix, prune_counts_sparse

@@ -11,13 +11,8 @@ from typing import Self
 import numpy as np
 
 from labelaudit.core._arrays import EPS
-from labelaudit.core.counting import (
-    LabelStats,
-    RowRelease,
-    compute_label_stats,
-    estimate_joint,
-    noise_matrices,
-)
+from labelaudit.core.calibration import estimate_joint, noise_matrices
+from labelaudit.core.counting import LabelStats, RowRelease, compute_label_stats
 from labelaudit.core.sparse import SparseMatrix, sparse_joint
 from labelaudit.core.sparse_health import largest_sparse_cells, symmetric_pairs
 
