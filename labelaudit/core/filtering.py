@@ -145,7 +145,7 @@ def _prune_by_noise_rate(
             per_class = streamed[1]
 
     def one_class(k: int) -> np.ndarray | None:
-        return _flag_large_class(pred_probs, k, rows_of_class[k], prune_counts, release_rows)
+        return _flag_large_class(pred_probs, k, rows_of_class, prune_counts, release_rows)
 
     # Every large class is milliseconds of numpy work, which repays a thread hand-off.
     for flagged in map_chunks(one_class, per_class, n_threads):
@@ -180,17 +180,19 @@ def _flag_small_classes(
 def _flag_large_class(
     pred_probs: np.ndarray,
     k: int,
-    rows: np.ndarray,
+    rows_of_class: RowsByClass,
     prune_counts: np.ndarray,
     release_rows: RowRelease | None,
 ) -> np.ndarray | None:
-    """Rows of class k (its *rows*, ascending) flagged against each other class j with
-    ``M[j, k] > 0``: the ``M[j, k]`` largest margins ``p[j] - p[k]``; None if no j has any."""
+    """Rows of class k flagged against each other class j with ``M[j, k] > 0``: the
+    ``M[j, k]`` largest margins ``p[j] - p[k]``; None if no j has any (then k's rows, a scan of
+    all labels with few classes, are not looked up)."""
     counts = prune_counts[:, k].copy()
     counts[k] = 0
     other_classes = np.flatnonzero(counts > 0)
     if other_classes.size == 0:
         return None
+    rows = rows_of_class[k]
     probs = _gather_releasing(pred_probs, rows, release_rows)
     given = probs[:, [k]]
     flagged = np.zeros(rows.shape[0], dtype=bool)
