@@ -4,15 +4,11 @@ Inputs are integer labels ``0..K-1`` and an (N, K) float32 or float64 probabilit
 (possibly memory-mapped); every pass over the rows is chunked.
 """
 
-from labelaudit.core.counting import (
-    LabelStats,
-    calibrate_confident_joint,
-    compute_label_stats,
-    estimate_joint,
-    noise_matrices,
-)
-from labelaudit.core.filtering import FILTERS, find_label_issues, prune_count_matrix
+from labelaudit.core.calibration import calibrate_confident_joint, estimate_joint, noise_matrices
+from labelaudit.core.counting import LabelStats, compute_label_stats
+from labelaudit.core.filtering import FILTERS, find_label_issues
 from labelaudit.core.health import ClassHealth, ClassOverlap, HealthReport, health_report
+from labelaudit.core.prune_counts import prune_count_matrix
 from labelaudit.core.ranking import (
     SCORE_METHODS,
     ensemble_label_quality_scores,

@@ -1,6 +1,7 @@
-"""Confident-learning counts: thresholds, the confident joint, calibration, the joint, noise
-matrices and the number of label issues (docs/algorithms.md, sections 2-6; section numbers
-below are that file's).
+"""Confident-learning counts: thresholds, the confident joint and the number of label issues
+(docs/algorithms.md, sections 2-3 and 6; section numbers below are that file's). Calibration,
+the joint and the noise matrices (sections 4-5) are in :mod:`labelaudit.core.calibration`, and
+are re-exported here.
 
 All statistics that need the (N, K) probabilities are gathered in two chunked passes over the
 rows, in the input's own dtype, so a memory-mapped float32 file is never copied to float64.
@@ -16,7 +17,6 @@ import numpy as np
 from labelaudit.core._arrays import (
     EPS,
     SCAN_MAX_CLASSES,
-    TINY,
     RowsByClass,
     compact_int_dtype,
     default_threads,
@@ -24,6 +24,12 @@ from labelaudit.core._arrays import (
     map_row_chunks,
     probability_chunks,
     threads_for_classes,
+)
+from labelaudit.core.calibration import (  # re-exported: callers import them from here
+    calibrate_confident_joint,
+    estimate_joint,
+    noise_matrices,
+    round_preserving_row_totals,
 )
 from labelaudit.core.sparse import (
     SparseMatrix,
@@ -184,11 +190,10 @@ def _self_confidence_pass(
 
     def class_mean(k: int) -> float:
         values = np.concatenate([v[s[k] : s[k + 1]] for v, s in pieces])  # type: ignore[misc]
-        return float(values.mean()) if values.size else 2.0
+        return class_threshold(values)
 
     threads = threads_for_classes(n_rows, n_classes, n_threads)
-    means = map_chunks(class_mean, list(range(n_classes)), threads)
-    return self_confidence, np.maximum(np.asarray(means, dtype=np.float64), 2 * EPS)
+    return self_confidence, thresholds_of(map_chunks(class_mean, list(range(n_classes)), threads))
 
 
 COLUMN_MAX_CLASSES = 32
@@ -347,27 +352,31 @@ def compute_label_stats(
         probability that is NaN, outside [0, 1], or a row that does not sum to 1.
     """
     labels, n_classes = check_inputs(labels, pred_probs, assume_valid=assume_valid)
-    n_rows = labels.shape[0]
     chunks = probability_chunks(pred_probs, chunk_rows)
-    threads = default_threads(n_threads)
+    return _stats_of_checked(
+        labels, n_classes, pred_probs, chunks, default_threads(n_threads), release_rows
+    )
 
-    class_counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
+
+def _stats_of_checked(
+    labels: np.ndarray,
+    n_classes: int,
+    pred_probs: np.ndarray,
+    chunks: list[slice],
+    n_threads: int,
+    release_rows: RowRelease | None,
+) -> LabelStats:
+    """:func:`compute_label_stats` on checked inputs: the two passes, then the joints."""
     self_confidence, thresholds = _self_confidence_pass(
-        labels, pred_probs, chunks, threads, release_rows
+        labels, pred_probs, chunks, n_threads, release_rows
     )
     joint_counts, off_diagonal, given_label_is_top, predicted_labels = _confident_joint_pass(
-        labels, pred_probs, self_confidence, thresholds, chunks, threads, release_rows
+        labels, pred_probs, self_confidence, thresholds, chunks, n_threads, release_rows
     )
-    if isinstance(joint_counts, SparseMatrix):
-        confident_joint = raise_diagonal(joint_counts)
-        calibrated_joint = calibrate_sparse(confident_joint, class_counts)
-    else:
-        confident_joint = joint_counts
-        diagonal = np.diag_indices(n_classes)
-        confident_joint[diagonal] = np.maximum(confident_joint[diagonal], 1)
-        calibrated_joint = calibrate_confident_joint(confident_joint, class_counts)
+    class_counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
+    confident_joint, calibrated_joint = _raised_and_calibrated(joint_counts, class_counts)
     return LabelStats(
-        n_examples=n_rows,
+        n_examples=labels.shape[0],
         n_classes=n_classes,
         labels=labels,
         class_counts=class_counts,
@@ -380,6 +389,19 @@ def compute_label_stats(
         self_confidence=self_confidence,
         num_label_issues=int(np.count_nonzero(off_diagonal & ~given_label_is_top)),
     )
+
+
+def _raised_and_calibrated(
+    joint_counts: np.ndarray | SparseMatrix, class_counts: np.ndarray
+) -> tuple[np.ndarray | SparseMatrix, np.ndarray | SparseMatrix]:
+    """The confident joint (section 3: its diagonal raised to at least 1, in place) and its
+    calibration (section 4); sparse in, sparse out."""
+    if isinstance(joint_counts, SparseMatrix):
+        confident_joint = raise_diagonal(joint_counts)
+        return confident_joint, calibrate_sparse(confident_joint, class_counts)
+    diagonal = np.diag_indices(joint_counts.shape[0])
+    joint_counts[diagonal] = np.maximum(joint_counts[diagonal], 1)
+    return joint_counts, calibrate_confident_joint(joint_counts, class_counts)
 
 
 def predicted_labels(
@@ -402,79 +424,3 @@ def predicted_labels(
     chunks = probability_chunks(pred_probs, chunk_rows)
     map_row_chunks(one_chunk, chunks, default_threads(n_threads), release_rows)
     return predicted
-
-
-def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
-    """Round every entry to an integer while keeping each row's rounded total.
-
-    Entries are rounded; where a row's sum differs from its rounded float total by d, the d
-    entries with the largest residual ``float - rounded`` get +1 (or the |d| with the smallest
-    get -1): the set ``argsort(residual)[-d:]`` (or ``[:|d|]``) of each row.
-    """
-    rounded = np.round(matrix)
-    targets = np.round(matrix.sum(axis=1))
-    difference = (targets - rounded.sum(axis=1)).astype(np.int64)
-    rows = np.flatnonzero(difference)
-    if rows.size:
-        # The entries are mostly small counts scaled alike, so equal residuals at the cut are
-        # the rule, not the exception: rank them with the full argsort of each row, all rows in
-        # one call (the same per-row sort as row by row).
-        residual = matrix[rows]
-        residual -= rounded[rows]
-        ranking = np.argsort(residual, axis=1)
-        del residual
-        rank = np.arange(matrix.shape[1])[None, :]
-        change = difference[rows][:, None]
-        moved = np.where(change > 0, rank >= matrix.shape[1] - change, rank < -change)
-        row, position = np.nonzero(moved)
-        rounded[rows[row], ranking[row, position]] += np.sign(difference[rows[row]])
-    return rounded.astype(np.int64)
-
-
-def calibrate_confident_joint(confident_joint: np.ndarray, class_counts: np.ndarray) -> np.ndarray:
-    """Calibrated confident joint (section 4).
-
-    Each row is scaled to sum to its class count, the matrix to sum to N, then rounded to
-    integers preserving the row totals.
-    """
-    # Column-major on purpose: the float sums below depend on summation order, and rounding
-    # near-ties (residuals equal up to the last bit) are decided by it. The reference
-    # implementation holds this matrix column-major; matching its layout matches its integers.
-    # In place: each K x K temporary is 8 MB of fresh memory at K = 1000 (README, Performance).
-    scaled = np.array(confident_joint, dtype=np.float64, order="F")
-    class_counts = np.asarray(class_counts, dtype=np.float64)
-    scaled /= np.maximum(scaled.sum(axis=1), TINY)[:, None]
-    scaled *= class_counts[:, None]
-    scaled /= scaled.sum()
-    scaled *= class_counts.sum()
-    return round_preserving_row_totals(scaled)
-
-
-def estimate_joint(calibrated_joint: np.ndarray) -> np.ndarray:
-    """Joint distribution ``Q[i, j] = P(given=i, true=j)``: the calibrated joint over its sum."""
-    calibrated_joint = np.asarray(calibrated_joint, dtype=np.float64)
-    return calibrated_joint / calibrated_joint.sum()
-
-
-def noise_matrices(calibrated_joint: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Noise matrix, inverse noise matrix and prior of the true labels.
-
-    Returns
-    -------
-    noise_matrix : ndarray (K, K)
-        ``P(given=i | true=j)``: columns of the calibrated joint over their sums.
-    inverse_noise_matrix : ndarray (K, K)
-        ``P(true=j | given=i)``, stored as ``[j, i]`` (rows = true), like the noise matrix's
-        transpose convention in the confident-learning paper.
-    true_label_prior : ndarray (K,)
-        ``P(true=j)`` from the column sums, floored at ``EPS`` and renormalised.
-    """
-    calibrated_joint = np.asarray(calibrated_joint, dtype=np.float64)
-    column_sums = calibrated_joint.sum(axis=0)
-    row_sums = calibrated_joint.sum(axis=1)
-    noise_matrix = calibrated_joint / np.maximum(column_sums, TINY)[None, :]
-    inverse_noise_matrix = (calibrated_joint / np.maximum(row_sums, TINY)[:, None]).T
-    # A true class with no mass gets a floor of EPS, then the prior is renormalised.
-    true_label_prior = np.clip(column_sums / calibrated_joint.sum(), EPS, 1.0)
-    true_label_prior /= true_label_prior.sum()
-    return noise_matrix, inverse_noise_matrix, true_label_prior

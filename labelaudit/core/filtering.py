@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from labelaudit.core._arrays import (
-    TINY,
     RowsByClass,
     default_threads,
     gather_rows,
@@ -19,15 +18,10 @@ from labelaudit.core._arrays import (
     select_largest_per_row,
     select_smallest,
 )
-from labelaudit.core.counting import (
-    LabelStats,
-    RowRelease,
-    compute_label_stats,
-    round_preserving_row_totals,
-)
+from labelaudit.core.counting import LabelStats, RowRelease, compute_label_stats
+from labelaudit.core.prune_counts import prune_count_matrix  # re-exported: callers use this path
 from labelaudit.core.prune_stream import prune_streamed
 from labelaudit.core.ranking import label_quality_scores
-from labelaudit.core.sparse import SparseMatrix, prune_counts_sparse
 from labelaudit.core.validation import check_choice, check_inputs
 
 __all__ = ["FILTERS", "find_label_issues", "prune_count_matrix"]
@@ -41,6 +35,14 @@ FILTERS = (
     "low_normalized_margin",
     "low_self_confidence",
 )
+"""The filters of :func:`find_label_issues`. ``prune_by_noise_rate`` (the default) flags, per
+given class k and other class j, the ``M[j, k]`` rows with the largest margin ``p[j] - p[k]``;
+``prune_by_class`` the ``n_k - M[k, k]`` rows of class k least confident in k; ``both`` their
+intersection; ``confident_learning`` the off-diagonal rows of the confident joint;
+``predicted_neq_given`` rows whose argmax is not the given label; ``low_self_confidence`` /
+``low_normalized_margin`` the ``num_label_issues`` lowest-scoring rows."""
+
+_PRUNING_FILTERS = ("prune_by_noise_rate", "prune_by_class", "both")
 
 # Classes of at most this many rows are pruned all together (_prune_small_classes); larger ones
 # class by class, which measured four times faster for classes of 10k rows.
@@ -51,73 +53,6 @@ _SMALL_CLASS_ROWS = 2048
 _LARGE_CLASS_GROUP_ELEMENTS = 262_144
 
 
-def prune_count_matrix(
-    calibrated_joint: np.ndarray,
-    class_counts: np.ndarray,
-    *,
-    frac_noise: float = 1.0,
-    min_examples_per_class: int = 1,
-    num_to_remove_per_class: Sequence[int] | None = None,
-) -> np.ndarray:
-    """How many rows to prune per (true j, given k) cell: ``M`` with rows true, columns given.
-
-    Starts from the transposed calibrated joint, keeps at least ``min_examples_per_class`` on
-    the diagonal (taking the increase evenly from the column's other non-zero entries), scales
-    the off-diagonal by ``frac_noise`` (the rest goes back to the diagonal) and truncates.
-    """
-    # Column-major on purpose: each column (one given class) is contiguous, so its float sums
-    # use numpy's pairwise summation; the truncation below is sensitive to the last bit and
-    # this layout matches the reference's integers.
-    if isinstance(calibrated_joint, SparseMatrix) and num_to_remove_per_class is None:
-        return prune_counts_sparse(calibrated_joint, frac_noise, min_examples_per_class)
-    matrix = np.asfortranarray(np.asarray(calibrated_joint, dtype=np.float64).T)
-    n_classes = matrix.shape[0]
-    diagonal = np.diag_indices(n_classes)
-    if num_to_remove_per_class is not None:
-        matrix = _rescale_to_removal_counts(matrix, class_counts, num_to_remove_per_class)
-
-    old_diagonal = matrix[diagonal].copy()
-    new_diagonal = np.maximum(old_diagonal, min_examples_per_class)
-    increase = new_diagonal - old_diagonal
-    nonzero_per_column = np.count_nonzero(matrix, axis=0)
-    matrix -= increase[None, :] / np.maximum(nonzero_per_column - 1, 1)[None, :]
-    np.maximum(matrix, 0, out=matrix)
-
-    # In place from here (K x K temporaries are costly with thousands of classes): ``matrix``
-    # becomes the off-diagonal, then the part of it that frac_noise removes.
-    matrix[diagonal] = 0
-    kept = matrix * frac_noise
-    matrix -= kept
-    removed_per_column = matrix.sum(axis=0)
-    kept[diagonal] = new_diagonal + removed_per_column
-    return np.trunc(kept, out=kept).astype(np.int64)
-
-
-def _rescale_to_removal_counts(
-    matrix: np.ndarray, class_counts: np.ndarray, num_to_remove_per_class: Sequence[int]
-) -> np.ndarray:
-    """Replace the prune counts with ``num_to_remove_per_class`` spread over each row.
-
-    Row k of ``M`` (true class k) gets ``num_to_remove_per_class[k]`` off-diagonal rows and
-    ``n_k - num_to_remove_per_class[k]`` on the diagonal; each row is rounded preserving its
-    total. The split over the other classes j is in proportion to ``M[k, j] / sum(M[j, :])``:
-    each cell is weighted by the reciprocal of class j's own row total, which is how the
-    reference spreads the counts (found by parity testing; a plain ``M[k, j]`` split differs).
-    """
-    n_classes = matrix.shape[0]
-    to_remove = np.asarray(num_to_remove_per_class, dtype=np.float64)
-    if to_remove.shape != (n_classes,):
-        raise ValueError(f"num_to_remove_per_class must have {n_classes} entries")
-    weights = matrix / np.maximum(matrix.sum(axis=1), TINY)[None, :]
-    np.fill_diagonal(weights, 0)
-    row_weight = weights.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(row_weight[:, None] > 0, weights / row_weight[:, None], 0.0)
-    rescaled = share * to_remove[:, None]
-    np.fill_diagonal(rescaled, np.asarray(class_counts, dtype=np.float64) - to_remove)
-    return round_preserving_row_totals(rescaled).astype(np.float64)
-
-
 def check_filter_options(filter_by: str, frac_noise: float) -> None:
     """Check find_label_issues' options: filter_by one of :data:`FILTERS`, frac_noise in (0, 1]."""
     check_choice("filter_by", filter_by, FILTERS)
@@ -125,15 +60,42 @@ def check_filter_options(filter_by: str, frac_noise: float) -> None:
         raise ValueError(f"frac_noise must be in (0, 1], got {frac_noise}")
 
 
-def _warn_small_classes(class_counts: np.ndarray, min_examples_per_class: int) -> None:
+def _warn_small_classes(
+    class_counts: np.ndarray, min_examples_per_class: int, stacklevel: int = 3
+) -> None:
+    """Warn of the non-empty classes with at most *min_examples_per_class* rows.
+
+    The default *stacklevel* names the caller of the function that calls this one.
+    """
     small = np.flatnonzero((class_counts > 0) & (class_counts <= min_examples_per_class))
     if small.size:
         warnings.warn(
             f"{small.size} class(es) have at most min_examples_per_class="
             f"{min_examples_per_class} rows (class indices {small[:10].tolist()}); "
             "no label issues are flagged in them.",
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
+
+
+def prune_counts_of_stats(
+    stats: LabelStats,
+    frac_noise: float,
+    min_examples_per_class: int,
+    num_to_remove_per_class: Sequence[int] | None = None,
+) -> np.ndarray:
+    """:func:`prune_count_matrix` of *stats* (its calibrated joint and class counts), after a
+    warning that names the classes too small to prune (from the caller's caller's line).
+
+    *stats* may be any object with those two attributes, e.g. the Dask engine's merged ones.
+    """
+    _warn_small_classes(stats.class_counts, min_examples_per_class, stacklevel=4)
+    return prune_count_matrix(
+        stats.calibrated_joint,
+        stats.class_counts,
+        frac_noise=frac_noise,
+        min_examples_per_class=min_examples_per_class,
+        num_to_remove_per_class=num_to_remove_per_class,
+    )
 
 
 def _prune_by_noise_rate(
@@ -159,37 +121,11 @@ def _prune_by_noise_rate(
     small = np.flatnonzero(prunable & (class_counts <= _SMALL_CLASS_ROWS))
     large = np.flatnonzero(prunable & (class_counts > _SMALL_CLASS_ROWS))
     if small.size:
-        order, starts = rows_of_class.sorted_order()
-        flat_probs = np.ascontiguousarray(pred_probs).reshape(-1)  # no copy of a C-order input
-        batches = [  # a few classes' K columns of the prune counts at a time (many classes)
-            batch
-            for group in np.array_split(small, -(-small.size * stats.n_classes // (1 << 22)))
-            for batch in _batches_of_classes(group, class_counts, prune_counts)
-        ]
-
-        def one_batch(classes: np.ndarray) -> np.ndarray:
-            return _prune_small_classes(flat_probs, classes, prune_counts, order, starts)
-
-        for flagged in map_chunks(one_batch, batches, n_threads):
+        small_flagged = _flag_small_classes(
+            pred_probs, stats, prune_counts, rows_of_class, small, n_threads
+        )
+        for flagged in small_flagged:
             mask[flagged] = True
-
-    def one_class(k: int) -> np.ndarray | None:
-        counts = prune_counts[:, k].copy()
-        counts[k] = 0
-        other_classes = np.flatnonzero(counts > 0)
-        if other_classes.size == 0:
-            return None
-        rows = rows_of_class[k]
-        probs = _gather_releasing(pred_probs, rows, release_rows)
-        given = probs[:, [k]]
-        flagged = np.zeros(rows.shape[0], dtype=bool)
-        # Margins of a group of other classes at a time, one row per class, bounded in size.
-        group = max(1, _LARGE_CLASS_GROUP_ELEMENTS // rows.shape[0])
-        for start in range(0, other_classes.size, group):
-            others = other_classes[start : start + group]
-            margins = np.ascontiguousarray((probs[:, others] - given).T)
-            flagged |= select_largest_per_row(margins, counts[others]).any(axis=0)
-        return rows[flagged]
 
     per_class = large.tolist()
     if large.size and _streams(stats):
@@ -207,11 +143,66 @@ def _prune_by_noise_rate(
         if streamed is not None:
             mask[streamed[0]] = True
             per_class = streamed[1]
+
+    def one_class(k: int) -> np.ndarray | None:
+        return _flag_large_class(pred_probs, k, rows_of_class, prune_counts, release_rows)
+
     # Every large class is milliseconds of numpy work, which repays a thread hand-off.
     for flagged in map_chunks(one_class, per_class, n_threads):
         if flagged is not None:
             mask[flagged] = True
     return mask
+
+
+def _flag_small_classes(
+    pred_probs: np.ndarray,
+    stats: LabelStats,
+    prune_counts: np.ndarray,
+    rows_of_class: RowsByClass,
+    small: np.ndarray,
+    n_threads: int,
+) -> list[np.ndarray]:
+    """Rows flagged in the *small* classes, batch by batch (:func:`_prune_small_classes`)."""
+    order, starts = rows_of_class.sorted_order()
+    flat_probs = np.ascontiguousarray(pred_probs).reshape(-1)  # no copy of a C-order input
+    batches = [  # a few classes' K columns of the prune counts at a time (many classes)
+        batch
+        for group in np.array_split(small, -(-small.size * stats.n_classes // (1 << 22)))
+        for batch in _batches_of_classes(group, stats.class_counts, prune_counts)
+    ]
+
+    def one_batch(classes: np.ndarray) -> np.ndarray:
+        return _prune_small_classes(flat_probs, classes, prune_counts, order, starts)
+
+    return map_chunks(one_batch, batches, n_threads)
+
+
+def _flag_large_class(
+    pred_probs: np.ndarray,
+    k: int,
+    rows_of_class: RowsByClass,
+    prune_counts: np.ndarray,
+    release_rows: RowRelease | None,
+) -> np.ndarray | None:
+    """Rows of class k flagged against each other class j with ``M[j, k] > 0``: the
+    ``M[j, k]`` largest margins ``p[j] - p[k]``; None if no j has any (then k's rows, a scan of
+    all labels with few classes, are not looked up)."""
+    counts = prune_counts[:, k].copy()
+    counts[k] = 0
+    other_classes = np.flatnonzero(counts > 0)
+    if other_classes.size == 0:
+        return None
+    rows = rows_of_class[k]
+    probs = _gather_releasing(pred_probs, rows, release_rows)
+    given = probs[:, [k]]
+    flagged = np.zeros(rows.shape[0], dtype=bool)
+    # Margins of a group of other classes at a time, one row per class, bounded in size.
+    group = max(1, _LARGE_CLASS_GROUP_ELEMENTS // rows.shape[0])
+    for start in range(0, other_classes.size, group):
+        others = other_classes[start : start + group]
+        margins = np.ascontiguousarray((probs[:, others] - given).T)
+        flagged |= select_largest_per_row(margins, counts[others]).any(axis=0)
+    return rows[flagged]
 
 
 # The streamed pass (core/prune_stream.py) replaces the per-class gathers from this many rows,
@@ -356,20 +347,14 @@ def find_label_issues(
 ) -> np.ndarray:
     """Boolean mask of the rows whose given label is probably wrong (confident learning).
 
+    *labels*, *pred_probs*, *chunk_rows*, *n_threads*, *assume_valid* and *release_rows* (called
+    with the rows pruning has read) are as for :func:`.counting.compute_label_stats`, which
+    runs unless *stats*, its result for these inputs (then already validated), is given.
+
     Parameters
     ----------
-    labels : array-like of shape (N,)
-        Given labels, integers in ``0..K-1``.
-    pred_probs : ndarray of shape (N, K), float32 or float64
-        Out-of-sample predicted probabilities; may be a read-only ``np.memmap``.
     filter_by : str
-        One of :data:`FILTERS`. ``prune_by_noise_rate`` (default) flags, per given class k and
-        other class j, the ``M[j, k]`` rows with the largest margin ``p[j] - p[k]``;
-        ``prune_by_class`` the ``n_k - M[k, k]`` rows of class k least confident in k; ``both``
-        their intersection; ``confident_learning`` the off-diagonal rows of the confident
-        joint; ``predicted_neq_given`` rows whose argmax is not the given label;
-        ``low_self_confidence`` / ``low_normalized_margin`` the ``num_label_issues``
-        lowest-scoring rows.
+        One of :data:`FILTERS` (each is described there).
     frac_noise : float in (0, 1]
         Fraction of the estimated issues to flag (pruning filters).
     min_examples_per_class : int
@@ -379,14 +364,6 @@ def find_label_issues(
         With ``prune_by_class`` it is the number of rows flagged in given class k (before the
         reduce step); with ``prune_by_noise_rate`` / ``both`` it counts rows suggested to be
         class k, taken from the other given classes (docs/algorithms.md, section 9).
-    stats : LabelStats, optional
-        Reuse statistics already computed for these inputs (then already validated).
-    assume_valid : bool
-        Skip the pass that checks every probability (finite, in [0, 1], rows summing to 1);
-        for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
-    release_rows : callable, optional
-        Called with the rows pruning has read (see ``compute_label_stats``), so that a memory
-        map's pages do not accumulate in resident memory; results do not depend on it.
 
     Returns
     -------
@@ -398,28 +375,57 @@ def find_label_issues(
         stats = compute_label_stats(
             labels, pred_probs, chunk_rows=chunk_rows, n_threads=n_threads, assume_valid=True
         )
-    threads = default_threads(n_threads)
+    if filter_by not in _PRUNING_FILTERS:
+        return _unpruned_mask(labels, pred_probs, stats, filter_by, chunk_rows)
+    prune_counts = prune_counts_of_stats(
+        stats, frac_noise, min_examples_per_class, num_to_remove_per_class
+    )
+    pruned = _pruning_mask(
+        pred_probs,
+        stats,
+        filter_by,
+        prune_counts,
+        min_examples_per_class,
+        default_threads(n_threads),
+        release_rows,
+        chunk_rows,
+    )
+    return stats.reduce(pruned)
 
-    if filter_by in ("low_self_confidence", "low_normalized_margin"):
-        scores = label_quality_scores(
-            labels, pred_probs, method=filter_by[len("low_") :], stats=stats, chunk_rows=chunk_rows
-        )
-        mask = np.zeros(stats.n_examples, dtype=bool)
-        mask[select_smallest(scores, stats.num_label_issues)] = True
-        return mask
+
+def _unpruned_mask(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    stats: LabelStats,
+    filter_by: str,
+    chunk_rows: int | None,
+) -> np.ndarray:
+    """The filters that need no prune counts: ``low_*`` (the ``num_label_issues`` rows of lowest
+    score, no reduce step), ``confident_learning`` and ``predicted_neq_given``."""
     if filter_by == "confident_learning":
         return stats.reduce(stats.off_diagonal)
     if filter_by == "predicted_neq_given":
         return stats.reduce(stats.predicted_labels != stats.labels)
-
-    prune_counts = prune_count_matrix(
-        stats.calibrated_joint,
-        stats.class_counts,
-        frac_noise=frac_noise,
-        min_examples_per_class=min_examples_per_class,
-        num_to_remove_per_class=num_to_remove_per_class,
+    scores = label_quality_scores(
+        labels, pred_probs, method=filter_by[len("low_") :], stats=stats, chunk_rows=chunk_rows
     )
-    _warn_small_classes(stats.class_counts, min_examples_per_class)
+    mask = np.zeros(stats.n_examples, dtype=bool)
+    mask[select_smallest(scores, stats.num_label_issues)] = True
+    return mask
+
+
+def _pruning_mask(
+    pred_probs: np.ndarray,
+    stats: LabelStats,
+    filter_by: str,
+    prune_counts: np.ndarray,
+    min_examples_per_class: int,
+    n_threads: int,
+    release_rows: RowRelease | None,
+    chunk_rows: int | None,
+) -> np.ndarray:
+    """The pruning filters before the reduce step: ``prune_by_noise_rate``'s mask,
+    ``prune_by_class``'s, or for ``both`` their intersection."""
     rows_of_class = RowsByClass(stats.labels, stats.n_classes)
     mask = None
     if filter_by in ("prune_by_noise_rate", "both"):
@@ -429,11 +435,11 @@ def find_label_issues(
             prune_counts,
             rows_of_class,
             min_examples_per_class,
-            threads,
+            n_threads,
             release_rows,
             chunk_rows,
         )
     if filter_by in ("prune_by_class", "both"):
         by_class = _prune_by_class(stats, prune_counts, rows_of_class, min_examples_per_class)
         mask = by_class if mask is None else mask & by_class
-    return stats.reduce(mask)
+    return mask

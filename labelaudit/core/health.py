@@ -11,13 +11,8 @@ from typing import Self
 import numpy as np
 
 from labelaudit.core._arrays import EPS
-from labelaudit.core.counting import (
-    LabelStats,
-    RowRelease,
-    compute_label_stats,
-    estimate_joint,
-    noise_matrices,
-)
+from labelaudit.core.calibration import estimate_joint, noise_matrices
+from labelaudit.core.counting import LabelStats, RowRelease, compute_label_stats
 from labelaudit.core.sparse import SparseMatrix, sparse_joint
 from labelaudit.core.sparse_health import largest_sparse_cells, symmetric_pairs
 
@@ -259,19 +254,12 @@ def health_report(
     ``health_score = 1 - noise_rate``; per class, label noise ``(rowsum_k(Q) - Q[k, k]) /
     rowsum_k(Q)`` and its inverse over the column; overlapping pairs by ``Q[a, b] + Q[b, a]``.
 
+    Without *stats* (statistics already computed for these inputs) they are computed here, with
+    *labels*, *pred_probs*, *chunk_rows*, *n_threads*, *release_rows* and *assume_valid* as
+    :func:`~labelaudit.core.counting.compute_label_stats` describes them.
+
     Parameters
     ----------
-    labels : array-like of shape (N,)
-        Given labels, integers in ``0..K-1``.
-    pred_probs : ndarray of shape (N, K), float32 or float64
-        Out-of-sample predicted probabilities.
-    stats : LabelStats, optional
-        Reuse statistics already computed for these inputs.
-    release_rows : callable, optional
-        Called with each row slice once it has been read (see ``compute_label_stats``).
-    assume_valid : bool
-        Skip the pass that checks every probability (finite, in [0, 1], rows summing to 1);
-        for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
     top_pairs : int, optional
         List only this many overlapping pairs (the first ones of the full list); default every
         pair, K (K - 1) / 2 of them.
@@ -295,6 +283,13 @@ def health_report(
             release_rows=release_rows,
             assume_valid=assume_valid,
         )
+    return _health_of_stats(stats, top_pairs, skip_zero_pairs)
+
+
+def _health_of_stats(
+    stats: LabelStats, top_pairs: int | None, skip_zero_pairs: bool
+) -> HealthReport:
+    """:func:`health_report` from the statistics: the joint ``Q``, the noise matrix, the rates."""
     if isinstance(stats.calibrated_joint, SparseMatrix):
         joint, noise_matrix = sparse_joint(stats.calibrated_joint)
     else:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelaudit.core.counting import round_preserving_row_totals
+from labelaudit.core.calibration import round_preserving_row_totals
 
 __all__ = ["flip_labels", "noise_matrix"]
 

@@ -86,25 +86,19 @@ def label_quality_scores(
 ) -> np.ndarray:
     """Label quality score of every row.
 
+    *labels*, *pred_probs*, *chunk_rows*, *n_threads* and *assume_valid* are as for
+    :func:`~labelaudit.core.counting.compute_label_stats`; *release_rows* is called with each
+    row slice once it has been scored; *stats* reuses statistics already computed for these
+    inputs (their self-confidence, or their thresholds with *adjust_pred_probs*).
+
     Parameters
     ----------
-    labels : array-like of shape (N,)
-        Given labels, integers in ``0..K-1``.
-    pred_probs : ndarray of shape (N, K), float32 or float64
-        Out-of-sample predicted probabilities.
     method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
         Self-confidence ``p[y]``; normalised margin ``(p[y] - max_{j!=y} p[j] + 1) / 2``; or
         confidence-weighted entropy.
     adjust_pred_probs : bool
         Score ``p - t + max(t)`` renormalised, with the per-class thresholds t (not for the
         entropy method).
-    stats : LabelStats, optional
-        Reuse statistics already computed for these inputs.
-    release_rows : callable, optional
-        Called with each row slice once it has been scored (see ``compute_label_stats``).
-    assume_valid : bool
-        Skip the pass that checks every probability (finite, in [0, 1], rows summing to 1);
-        for callers that already ran :func:`~labelaudit.core.validation.check_pred_probs`.
 
     Returns
     -------
@@ -124,6 +118,22 @@ def label_quality_scores(
                 labels, pred_probs, chunk_rows=chunk_rows, assume_valid=True
             )
         thresholds = stats.thresholds
+    chunks = probability_chunks(pred_probs, chunk_rows)
+    threads = default_threads(n_threads)
+    return _scores_by_chunk(labels, pred_probs, method, thresholds, chunks, threads, release_rows)
+
+
+def _scores_by_chunk(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    method: str,
+    thresholds: np.ndarray | None,
+    chunks: list[slice],
+    n_threads: int,
+    release_rows: RowRelease | None,
+) -> np.ndarray:
+    """The *method* score of every row, a chunk at a time in the input dtype, as float64; the
+    probabilities adjusted by *thresholds* first unless it is None."""
     scorer = _SCORERS[method]
     scores = np.empty(labels.shape[0], dtype=np.float64)
 
@@ -133,8 +143,7 @@ def label_quality_scores(
             probs = _adjust(probs, thresholds)
         scores[chunk] = scorer(probs, labels[chunk])
 
-    chunks = probability_chunks(pred_probs, chunk_rows)
-    map_row_chunks(one_chunk, chunks, default_threads(n_threads), release_rows)
+    map_row_chunks(one_chunk, chunks, n_threads, release_rows)
     return scores
 
 

@@ -208,8 +208,8 @@ def _pairwise_total(positions: np.ndarray, values: np.ndarray, lo: int, n: int) 
 
 def sparse_joint(calibrated_joint: SparseMatrix) -> tuple[SparseMatrix, SparseMatrix]:
     """The joint ``Q`` (calibrated joint over its total) and the noise matrix ``P(given | true)``
-    (each column over its sum), as :func:`~labelaudit.core.counting.estimate_joint` and
-    :func:`~labelaudit.core.counting.noise_matrices` compute them (integer sums are exact).
+    (each column over its sum), as :func:`~labelaudit.core.calibration.estimate_joint` and
+    :func:`~labelaudit.core.calibration.noise_matrices` compute them (integer sums are exact).
     """
     values = calibrated_joint.values.astype(np.float64)
     joint = calibrated_joint.with_values(values / values.sum())
@@ -221,7 +221,7 @@ def sparse_joint(calibrated_joint: SparseMatrix) -> tuple[SparseMatrix, SparseMa
 def prune_counts_sparse(
     calibrated_joint: SparseMatrix, frac_noise: float, min_examples_per_class: int
 ) -> SparseMatrix:
-    """:func:`~labelaudit.core.filtering.prune_count_matrix` (without
+    """:func:`~labelaudit.core.prune_counts.prune_count_matrix` (without
     ``num_to_remove_per_class``) on the non-zero cells: ``M`` with rows true, columns given.
 
     A zero cell stays 0 through every step (``max(0 - x, 0)``, then scaled), so only the
@@ -288,7 +288,7 @@ def raise_diagonal(matrix: SparseMatrix, minimum: int = 1) -> SparseMatrix:
 
 
 def calibrate_sparse(confident_joint: SparseMatrix, class_counts: np.ndarray) -> SparseMatrix:
-    """:func:`~labelaudit.core.counting.calibrate_confident_joint` on the non-zero cells.
+    """:func:`~labelaudit.core.calibration.calibrate_confident_joint` on the non-zero cells.
 
     ``C[i, j] / rowsum_i(C) * n_i``, then over the total and times N, then rounded keeping each
     row's rounded total; the same float operations in the same order as the dense path.
@@ -304,7 +304,7 @@ def calibrate_sparse(confident_joint: SparseMatrix, class_counts: np.ndarray) ->
 
 
 def round_rows_sparse(matrix: SparseMatrix) -> SparseMatrix:
-    """:func:`~labelaudit.core.counting.round_preserving_row_totals` on the non-zero cells.
+    """:func:`~labelaudit.core.calibration.round_preserving_row_totals` on the non-zero cells.
 
     Rows whose rounded total differs from their rounded float total are fixed on a dense copy
     of those rows (the zero cells take part in the ``argsort`` ties), a batch at a time.

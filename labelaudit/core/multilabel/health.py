@@ -98,12 +98,8 @@ def multilabel_health(labels: np.ndarray, pred_probs: np.ndarray) -> MultilabelH
     ``(Y[:, k], [1 - p_k, p_k])`` flags rows; those where the tag was given, and those where it
     was absent, are the class's two common issues (``issue_probability = count / N``) and its
     label issues and inverse label issues (:class:`MultilabelClassHealth`).
-    ``health_score = 1 - (rows flagged by any class) / N``.
-
-    Parameters
-    ----------
-    labels : array-like of shape (N, K), 0/1
-    pred_probs : ndarray of shape (N, K), float32 or float64
+    ``health_score = 1 - (rows flagged by any class) / N``. *labels* and *pred_probs* are
+    described in :func:`~labelaudit.core.multilabel.validate_multilabel`.
 
     Returns
     -------

@@ -89,26 +89,6 @@ def aggregate_scores(
     raise ValueError(f"aggregator must be one of {AGGREGATORS}, got {aggregator!r}")
 
 
-def per_class_quality_scores(
-    labels: np.ndarray,
-    pred_probs: np.ndarray,
-    *,
-    method: str = "self_confidence",
-    adjust_pred_probs: bool = False,
-) -> np.ndarray:
-    """(N, K) scores: column k is the single-label score of class k's binary problem."""
-    n_rows, n_classes = pred_probs.shape
-    scores = np.empty((n_rows, n_classes), dtype=np.float64)
-    for k in range(n_classes):
-        scores[:, k] = label_quality_scores(
-            binary_labels(labels, k),
-            binary_probs(pred_probs, k),
-            method=method,
-            adjust_pred_probs=adjust_pred_probs,
-        )
-    return scores
-
-
 def multilabel_quality_scores(
     labels: np.ndarray,
     pred_probs: np.ndarray,
@@ -142,13 +122,12 @@ def multilabel_quality_scores(
     temperature : float > 0
         Softmin temperature.
     return_per_class : bool
-        Also return the (N, K) per-class scores.
+        Also return the (N, K) float64 per-class scores, as ``(scores, per_class)``.
 
     Returns
     -------
-    scores : ndarray of shape (N,), float64
-    per_class : ndarray of shape (N, K), float64
-        Only with ``return_per_class=True``.
+    ndarray of shape (N,), float64
+        The row scores (the first of the pair with *return_per_class*).
     """
     check_choice("method", method, SCORE_METHODS)
     check_choice("aggregator", aggregator, AGGREGATORS)
@@ -158,3 +137,23 @@ def multilabel_quality_scores(
     )
     scores = aggregate_scores(per_class, aggregator, alpha=alpha, temperature=temperature)
     return (scores, per_class) if return_per_class else scores
+
+
+def per_class_quality_scores(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    *,
+    method: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+) -> np.ndarray:
+    """(N, K) scores: column k is the single-label score of class k's binary problem."""
+    n_rows, n_classes = pred_probs.shape
+    scores = np.empty((n_rows, n_classes), dtype=np.float64)
+    for k in range(n_classes):
+        scores[:, k] = label_quality_scores(
+            binary_labels(labels, k),
+            binary_probs(pred_probs, k),
+            method=method,
+            adjust_pred_probs=adjust_pred_probs,
+        )
+    return scores
