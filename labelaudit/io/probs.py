@@ -295,14 +295,10 @@ def _copy_probs(
     import numpy as np
 
     from labelaudit.core.validation import InvalidProbabilitiesError, check_pred_probs
+    from labelaudit.io.arrownp import to_numpy
 
     assert probs is not None
-    columns = []
-    for name in probs.columns:
-        column = batch.column(name)
-        if column.null_count:
-            column = column.cast("float64").fill_null(np.nan)
-        columns.append(column.to_numpy(zero_copy_only=False))
+    columns = [to_numpy(batch.column(name), fill=np.nan) for name in probs.columns]
     if columns and out.shape[0]:
         _interleave(columns, out)
     if out.shape[0] == 0:
