@@ -134,6 +134,45 @@ def _read_all(
     release_pages: bool,
 ) -> tuple[np.ndarray, list[np.ndarray], Any]:
     """Read every source once: label codes, probabilities in reference column order, ids."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # A labels table that no probabilities pass reads is read alongside them: pyarrow
+        # decodes without the GIL. Its errors are still raised after the probabilities' ones.
+        apart = labels_src.kind not in ("npy", "stdin") and all(
+            plan.source is not labels_src or plan.columns is None for plan in plans
+        )
+        later = pool.submit(_read_labels, labels_src, matcher, label, id_name) if apart else None
+        codes, arrays, ids_by_source = _read_probs(
+            labels_src, plans, matcher, label, id_name, normalize, release_pages
+        )
+        if later is not None:
+            codes, label_ids = later.result()
+            if label_ids is not None:
+                ids_by_source.append((labels_src, label_ids))
+    if codes is None:
+        codes, label_ids = _read_labels(labels_src, matcher, label, id_name)
+        if label_ids is not None:
+            ids_by_source.append((labels_src, label_ids))
+    _check_rows(labels_src, codes, plans[0].source, arrays[0])
+    return (
+        codes,
+        arrays,
+        _shared_ids(ids_by_source, id_name, [labels_src, *(p.source for p in plans)]),
+    )
+
+
+def _read_probs(
+    labels_src: Source,
+    plans: Sequence[_ProbsPlan],
+    matcher: ClassMatcher,
+    label: str | None,
+    id_name: str | None,
+    normalize: bool,
+    release_pages: bool,
+) -> tuple[np.ndarray | None, list[np.ndarray], list[tuple[Source, Any]]]:
+    """Every probabilities source in reference column order, the label codes when one of them
+    is the labels table, and the ids found."""
     import numpy as np
 
     reference = plans[0].class_names
@@ -167,16 +206,7 @@ def _read_all(
             order = [plan.class_names.index(name) for name in reference]
             array = np.ascontiguousarray(array[:, order])
         arrays.append(array)
-    if codes is None:
-        codes, label_ids = _read_labels(labels_src, matcher, label, id_name)
-        if label_ids is not None:
-            ids_by_source.append((labels_src, label_ids))
-    _check_rows(labels_src, codes, plans[0].source, arrays[0])
-    return (
-        codes,
-        arrays,
-        _shared_ids(ids_by_source, id_name, [labels_src, *(p.source for p in plans)]),
-    )
+    return codes, arrays, ids_by_source
 
 
 LARGE_MAP_BYTES = 1 << 30
