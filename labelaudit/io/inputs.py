@@ -144,7 +144,7 @@ def _read_all(
         )
         later = pool.submit(_read_labels, labels_src, matcher, label, id_name) if apart else None
         codes, arrays, ids_by_source = _read_probs(
-            labels_src, plans, matcher, label, id_name, normalize, release_pages
+            plans, (labels_src, label, matcher), id_name, normalize, release_pages
         )
         if later is not None:
             codes, label_ids = later.result()
@@ -163,18 +163,17 @@ def _read_all(
 
 
 def _read_probs(
-    labels_src: Source,
     plans: Sequence[_ProbsPlan],
-    matcher: ClassMatcher,
-    label: str | None,
+    labels: tuple[Source, str | None, ClassMatcher],
     id_name: str | None,
     normalize: bool,
     release_pages: bool,
 ) -> tuple[np.ndarray | None, list[np.ndarray], list[tuple[Source, Any]]]:
     """Every probabilities source in reference column order, the label codes when one of them
-    is the labels table, and the ids found."""
+    is the labels table (*labels*: its source, label column and matcher), and the ids found."""
     import numpy as np
 
+    labels_src, label, matcher = labels
     reference = plans[0].class_names
     codes = None
     arrays: list[np.ndarray] = []
