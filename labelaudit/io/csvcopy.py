@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
+from labelaudit.io.rowcopy import RowEdits
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import numpy as np
 
-    from labelaudit.io.rowcopy import LabelColumn, RowEdits, TableFormat
+    from labelaudit.io.rowcopy import LabelColumn, TableFormat
 
 BLOCK_BYTES = 1 << 20
 """Bytes read per block (a block grows only to hold a single longer record)."""
@@ -33,30 +34,21 @@ QUOTE, LF, CR = 0x22, 0x0A, 0x0D
 
 
 @dataclass(frozen=True)
-class CsvEdits:
-    """What to change while copying: positions are 0-based data rows (the header is not a row).
+class CsvEdits(RowEdits):
+    """:class:`~labelaudit.io.rowcopy.RowEdits` as the byte scan applies them (positions are
+    0-based data rows: the header is not a row); ``relabel_old`` is checked against the cell the
+    scan replaces, so a scan that disagrees with the CSV parser stops.
 
     Attributes
     ----------
-    drop
-        Sorted rows to leave out.
-    relabel_rows, relabel_cells
-        Sorted rows whose label cell is replaced, and the new cell text of each (unquoted).
-    relabel_old
-        The label of each relabelled row as the CSV parser read it (empty: not checked). The
-        cell the scan replaces must hold it, so a scan that disagrees with the parser stops.
+    relabel_cells
+        The new label cell text of each relabelled row (unquoted).
     label_index
         Position of the label column among the fields (``None`` when no cell is touched).
-    keep_original
-        Name of a column appended with each row's original label cell, or ``None``.
     """
 
-    drop: np.ndarray
-    relabel_rows: np.ndarray
-    relabel_cells: Sequence[str]
-    label_index: int | None
-    keep_original: str | None = None
-    relabel_old: Sequence[str | None] = ()
+    relabel_cells: Sequence[str] = ()
+    label_index: int | None = None
 
     @property
     def touches_cells(self) -> bool:
@@ -383,6 +375,7 @@ def copy_csv_file(
 ) -> None:
     """Copy CSV DATA to *target* (a path, or standard output when ``None``) with *edits*."""
     import contextlib
+    import dataclasses
 
     import pyarrow as pa
 
@@ -390,12 +383,9 @@ def copy_csv_file(
 
     index = label.columns.index(label.name) if label.name in label.columns else None
     csv_edits = CsvEdits(
-        drop=edits.drop,
-        relabel_rows=edits.relabel_rows,
+        **{name.name: getattr(edits, name.name) for name in dataclasses.fields(edits)},
         relabel_cells=[value_text(v) for v in edits.relabel_values],
-        relabel_old=edits.relabel_old,
         label_index=index,
-        keep_original=edits.keep_original,
     )
     with contextlib.ExitStack() as stack:
         compression = data_format.compression

@@ -134,8 +134,46 @@ def _read_all(
     release_pages: bool,
 ) -> tuple[np.ndarray, list[np.ndarray], Any]:
     """Read every source once: label codes, probabilities in reference column order, ids."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # A labels table that no probabilities pass reads is read alongside them: pyarrow
+        # decodes without the GIL. Its errors are still raised after the probabilities' ones.
+        apart = labels_src.kind not in ("npy", "stdin") and all(
+            plan.source is not labels_src or plan.columns is None for plan in plans
+        )
+        later = pool.submit(_read_labels, labels_src, matcher, label, id_name) if apart else None
+        codes, arrays, ids_by_source = _read_probs(
+            plans, (labels_src, label, matcher), id_name, normalize, release_pages
+        )
+        if later is not None:
+            codes, label_ids = later.result()
+            if label_ids is not None:
+                ids_by_source.append((labels_src, label_ids))
+    if codes is None:
+        codes, label_ids = _read_labels(labels_src, matcher, label, id_name)
+        if label_ids is not None:
+            ids_by_source.append((labels_src, label_ids))
+    _check_rows(labels_src, codes, plans[0].source, arrays[0])
+    return (
+        codes,
+        arrays,
+        _shared_ids(ids_by_source, id_name, [labels_src, *(p.source for p in plans)]),
+    )
+
+
+def _read_probs(
+    plans: Sequence[_ProbsPlan],
+    labels: tuple[Source, str | None, ClassMatcher],
+    id_name: str | None,
+    normalize: bool,
+    release_pages: bool,
+) -> tuple[np.ndarray | None, list[np.ndarray], list[tuple[Source, Any]]]:
+    """Every probabilities source in reference column order, the label codes when one of them
+    is the labels table (*labels*: its source, label column and matcher), and the ids found."""
     import numpy as np
 
+    labels_src, label, matcher = labels
     reference = plans[0].class_names
     codes = None
     arrays: list[np.ndarray] = []
@@ -167,16 +205,7 @@ def _read_all(
             order = [plan.class_names.index(name) for name in reference]
             array = np.ascontiguousarray(array[:, order])
         arrays.append(array)
-    if codes is None:
-        codes, label_ids = _read_labels(labels_src, matcher, label, id_name)
-        if label_ids is not None:
-            ids_by_source.append((labels_src, label_ids))
-    _check_rows(labels_src, codes, plans[0].source, arrays[0])
-    return (
-        codes,
-        arrays,
-        _shared_ids(ids_by_source, id_name, [labels_src, *(p.source for p in plans)]),
-    )
+    return codes, arrays, ids_by_source
 
 
 LARGE_MAP_BYTES = 1 << 30

@@ -251,13 +251,15 @@ class ClassMatcher:
         """Class index of every value of an Arrow array (rows *offset*... in messages)."""
         import pyarrow as pa
 
+        from labelaudit.io.arrownp import to_numpy
+
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         self._refuse_missing(values, offset)
         if pa.types.is_dictionary(values.type):
             # Few distinct values: match the dictionary, then look every row's entry up.
             lookup = self.codes(values.dictionary)
-            codes = lookup[values.indices.to_numpy(zero_copy_only=False)]
+            codes = lookup.take(to_numpy(values.indices))
         else:
             codes = self.codes(values)
         return self._checked(codes, values, offset)
@@ -266,6 +268,8 @@ class ClassMatcher:
         """Class index of every value (-1 where it is not a class), without raising."""
         import pyarrow as pa
         import pyarrow.compute as pc
+
+        from labelaudit.io.arrownp import text_array, to_numpy
 
         kind = values.type
         if pa.types.is_floating(kind) and len(values):
@@ -276,35 +280,41 @@ class ClassMatcher:
         if pa.types.is_integer(kind) and integers is not None:
             return self._integer_codes(values, integers)
         text = values if _is_text(kind) else pc.cast(values, pa.string())
-        found = pc.index_in(text, value_set=pa.array(self.class_names, pa.string()))
-        return found.fill_null(-1).to_numpy(zero_copy_only=False)
+        found = pc.index_in(text, value_set=text_array(self.class_names))
+        return to_numpy(found, fill=-1)
 
     def _integer_codes(self, values: Any, integers: list[int]) -> np.ndarray:
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        raw = values.to_numpy(zero_copy_only=False)
+        from labelaudit.io.arrownp import from_numpy, to_numpy
+
+        raw = to_numpy(values)
         if integers == list(range(len(integers))):
             # Classes 0..K-1: the labels are their own codes; a range check replaces a lookup.
             unknown = (raw < 0) | (raw >= len(integers))
             return np.where(unknown, -1, raw) if unknown.any() else raw
-        found = pc.index_in(pc.cast(values, pa.int64()), value_set=pa.array(integers, pa.int64()))
-        return found.fill_null(-1).to_numpy(zero_copy_only=False)
+        value_set = from_numpy(np.array(integers, dtype=np.int64))
+        found = pc.index_in(pc.cast(values, pa.int64()), value_set=value_set)
+        return to_numpy(found, fill=-1)
 
     def _refuse_missing(self, values: Any, offset: int) -> None:
         """Raise at the first missing label: a null, or an empty text cell."""
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        missing = pc.is_null(values)
+        from labelaudit.io.arrownp import to_numpy
+
+        missing = to_numpy(pc.is_null(values))
         if _is_text(values.type):
-            missing = pc.or_(missing, pc.fill_null(pc.equal(pc.binary_length(values), 0), False))
+            missing = missing | (to_numpy(pc.binary_length(values), fill=1) == 0)
         elif pa.types.is_dictionary(values.type):
-            missing = pc.is_null(values.indices)
-        n_missing = pc.sum(missing).as_py() or 0
+            missing = to_numpy(pc.is_null(values.indices))
+        n_missing = int(np.count_nonzero(missing))
         if n_missing:
-            row = offset + pc.index(missing, True).as_py()
+            row = offset + int(np.argmax(missing))
             # Counted in this batch only (reading stops here): "at least" the rows after it.
             others = (
                 f" (nor do at least {n_missing - 1:,} more rows after it)" if n_missing > 1 else ""

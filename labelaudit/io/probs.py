@@ -95,6 +95,29 @@ def read_probs(path: Path, *, id_column: str | None = None) -> ProbsFile:
     return ProbsFile(path=path, array=array, class_names=class_names, ids=ids)
 
 
+def _probs_message(where: Any, names: Sequence[str] | None, exc: Any, start: int = 0) -> str:
+    """The ``Error:`` text for a validation failure: file, row, column, and the fix.
+
+    *names* are the checked array's column names (``None``: their positions are shown); rows
+    are counted from the table's start, *start* rows before the checked array.
+    """
+    row = None if exc.row is None else exc.row + start
+    if exc.reason == "shape":
+        return f"{where}: {exc.detail}."
+    if exc.reason == "value":
+        column = repr(names[exc.column]) if names is not None else str(exc.column)
+        return (
+            f"{where}: row {row}, column {column}: {exc.detail}; probabilities must be finite "
+            "numbers in [0, 1]."
+        )
+    if exc.reason == "zero":
+        return f"{where}: row {row}: all probabilities are 0; cannot normalise it."
+    return (
+        f"{where}: row {row}: {exc.detail}.\nPass --normalize to rescale every row to sum to 1 "
+        "(or --multi-label if these are per-class probabilities of label sets)."
+    )
+
+
 def validate_probs(
     probs: ProbsFile,
     *,
@@ -117,27 +140,7 @@ def validate_probs(
             probs.array, normalize=normalize, chunk_rows=chunk_rows, release_rows=release
         )
     except InvalidProbabilitiesError as exc:
-        raise InputError(_probs_message(probs, exc)) from exc
-
-
-def _probs_message(probs: ProbsFile, exc: Any) -> str:
-    """The ``Error:`` text for a validation failure: file, row, class column, and the fix."""
-    path = probs.path
-    if exc.reason == "shape":
-        return f"{path}: {exc.detail}."
-    if exc.reason == "value":
-        names = probs.class_names
-        column = repr(names[exc.column]) if names is not None else str(exc.column)
-        return (
-            f"{path}: row {exc.row}, column {column}: {exc.detail}; probabilities must be finite "
-            "numbers in [0, 1]."
-        )
-    if exc.reason == "zero":
-        return f"{path}: row {exc.row}: all probabilities are 0; cannot normalise it."
-    return (
-        f"{path}: row {exc.row}: {exc.detail}.\nPass --normalize to rescale every row to sum to 1 "
-        "(or --multi-label if these are per-class probabilities of label sets)."
-    )
+        raise InputError(_probs_message(probs.path, probs.class_names, exc)) from exc
 
 
 # --- probability tables from any source, streamed ----------------------------------------------
@@ -295,14 +298,10 @@ def _copy_probs(
     import numpy as np
 
     from labelaudit.core.validation import InvalidProbabilitiesError, check_pred_probs
+    from labelaudit.io.arrownp import to_numpy
 
     assert probs is not None
-    columns = []
-    for name in probs.columns:
-        column = batch.column(name)
-        if column.null_count:
-            column = column.cast("float64").fill_null(np.nan)
-        columns.append(column.to_numpy(zero_copy_only=False))
+    columns = [to_numpy(batch.column(name), fill=np.nan) for name in probs.columns]
     if columns and out.shape[0]:
         _interleave(columns, out)
     if out.shape[0] == 0:
@@ -310,7 +309,7 @@ def _copy_probs(
     try:
         checked = check_pred_probs(out, normalize=normalize)
     except InvalidProbabilitiesError as exc:
-        raise InputError(_table_probs_message(source, probs, exc, start)) from exc
+        raise InputError(_probs_message(source, probs.columns, exc, start)) from exc
     if checked is not out:
         out[:] = checked
 
@@ -335,23 +334,6 @@ def _interleave(columns: Sequence[np.ndarray], out: np.ndarray) -> None:
         out[rows] = np.vstack([column[rows] for column in columns]).T
 
     map_chunks(one_block, list(row_chunks(out.shape[0], COPY_BLOCK_ROWS)), default_threads())
-
-
-def _table_probs_message(source: Source, probs: ProbsColumns, exc: Any, start: int) -> str:
-    """The ``Error:`` text for a bad batch, rows counted from the table's start."""
-    if exc.row is not None:
-        exc.row += start
-    if exc.reason == "value":
-        return (
-            f"{source}: row {exc.row}, column {probs.columns[exc.column]!r}: {exc.detail}; "
-            "probabilities must be finite numbers in [0, 1]."
-        )
-    if exc.reason == "zero":
-        return f"{source}: row {exc.row}: all probabilities are 0; cannot normalise it."
-    if exc.reason == "shape":
-        return f"{source}: {exc.detail}."
-    fix = "Pass --normalize to rescale every row to sum to 1."
-    return f"{source}: row {exc.row}: {exc.detail}.\n{fix}"
 
 
 SPILL_BYTES = 1 << 30

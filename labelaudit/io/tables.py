@@ -229,25 +229,18 @@ def _formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _arrow_column(values: Any) -> Any:
-    """A pyarrow array for one numpy column.
+    """A pyarrow array for one numpy column (an Arrow one is written as it is).
 
-    Numeric and boolean columns are wrapped from their buffers: ``pa.array`` on a numpy array
-    imports pandas (a quarter of a second), which small runs in shell pipelines notice.
+    Numeric and boolean columns are wrapped from their buffers (:func:`.arrownp.from_numpy`):
+    ``pa.array`` on a numpy array imports pandas, which small runs in shell pipelines notice.
     """
-    import numpy as np
     import pyarrow as pa
 
-    if isinstance(values, pa.Array | pa.ChunkedArray):  # already Arrow: written as it is
+    from labelaudit.io.arrownp import from_numpy
+
+    if isinstance(values, pa.Array | pa.ChunkedArray):
         return values
-    values = np.asarray(values)
-    if values.dtype.kind in "iuf" and values.dtype.isnative:
-        values = np.ascontiguousarray(values)
-        dtype = pa.from_numpy_dtype(values.dtype)
-        return pa.Array.from_buffers(dtype, len(values), [None, pa.py_buffer(values)])
-    if values.dtype.kind == "b":
-        bits = np.packbits(values, bitorder="little")
-        return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
-    return pa.array(values)
+    return from_numpy(values)
 
 
 def write_table(table: pd.DataFrame | Mapping[str, Any], path: Path) -> None:
