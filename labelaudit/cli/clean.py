@@ -136,6 +136,7 @@ def clean(
         return
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.clean import clean_dataset
+    from labelaudit.pipeline.options import CleanOptions, IssueOptions
     from labelaudit.report import terminal
 
     display = _checked(display, issues=issues, probs=probs, to_stdout=str(output) == "-")
@@ -150,13 +151,17 @@ def clean(
             output,
             sources=sources,
             issues=issues,
-            label_column=label_column,
-            action=action.value,
-            filter_by=filter_by.value,
-            frac_noise=frac_noise,
-            min_examples_per_class=min_examples_per_class,
-            keep_original=keep_original,
-            min_confidence=min_confidence,
+            options=CleanOptions(
+                action.value,
+                label_column,
+                IssueOptions(
+                    filter_by.value,
+                    frac_noise=frac_noise,
+                    min_examples_per_class=min_examples_per_class,
+                ),
+                keep_original,
+                min_confidence,
+            ),
         )
         return Outcome(document, lambda console: terminal.render_clean(console, document))
 

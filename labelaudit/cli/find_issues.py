@@ -81,6 +81,7 @@ def find_issues(
     pipeline, sources = engine.pipeline(inputs.sources(), multi_label=scoring.multi_label)
     if multilabel.run("find-issues", locals()):
         return
+    from labelaudit.pipeline.options import IssueOptions, ResultOptions
     from labelaudit.report import terminal
 
     ci_outputs = ci.checked(sources.paths(), output)
@@ -88,15 +89,8 @@ def find_issues(
     def work() -> Outcome:
         document, checks = pipeline.find_issues(
             sources,
-            filter_by=filter_by.value,
-            rank_by=rank_by.value,
-            frac_noise=frac_noise,
-            min_examples_per_class=min_examples_per_class,
-            output=output,
-            all_rows=all_rows,
-            top=top,
-            fail_above=fail_above,
-            csv_safe=csv_safe,
+            IssueOptions(filter_by.value, rank_by.value, frac_noise, min_examples_per_class),
+            ResultOptions(output, top, all_rows, fail_above, csv_safe),
         )
         return Outcome(
             document,

@@ -65,7 +65,7 @@ def report(
     Example: labelaudit report --labels y.csv --probs p.parquet --data y.csv -o report.html
     """
     from labelaudit.pipeline.audit import AuditSources
-    from labelaudit.pipeline.report import IssueOptions
+    from labelaudit.pipeline.options import IssueOptions, ReportOptions
     from labelaudit.pipeline.report import report as run_report
     from labelaudit.report.html import written_summary
 
@@ -77,13 +77,7 @@ def report(
 
     def work() -> Outcome:
         document = run_report(
-            sources,
-            output=output,
-            data=data,
-            text_column=text_column,
-            top=top,
-            options=options,
-            argv=sys.argv,
+            sources, ReportOptions(output, data, text_column, top, options, sys.argv)
         )
         return Outcome(
             document,
