@@ -66,17 +66,14 @@ def report(
     """
     from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.options import IssueOptions, ReportOptions
-    from labelaudit.pipeline.report import report as run_report
     from labelaudit.report.html import written_summary
 
     local = AuditSources(labels, probs, label_column, id_column, classes, normalize)
-    _, sources = engine.pipeline(local)
-    if engine.engine == "dask":
-        from labelaudit.pipeline.dask_report import report as run_report  # type: ignore[assignment]
+    pipeline, sources = engine.pipeline(local)
     options = IssueOptions(filter_by.value, rank_by.value, frac_noise, min_examples_per_class)
 
     def work() -> Outcome:
-        document = run_report(
+        document = pipeline.report(
             sources, ReportOptions(output, data, text_column, top, options, sys.argv)
         )
         return Outcome(

@@ -377,28 +377,3 @@ def score_document(
         scores=scores,
         output=None if output is None else str(output),
     )
-
-
-_MOVED_TO_HEALTH = frozenset(
-    {
-        "FLAGGED_COUNT_LIMIT",
-        "MAX_DOCUMENT_MATRIX_CLASSES",
-        "HealthResult",
-        "health",
-        "resolve_class_order",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    """The names that moved to :mod:`labelaudit.pipeline.health`, still importable from here.
-
-    Load-bearing: :func:`labelaudit.cli.engine.pipeline_for` hands this module to the commands
-    as the local engine, beside ``dask_audit``, and they call its ``health``. A plain import
-    would be circular (``health`` imports this module).
-    """
-    if name in _MOVED_TO_HEALTH:
-        from labelaudit.pipeline import health
-
-        return getattr(health, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
