@@ -149,9 +149,8 @@ def clean(
         document = clean_dataset(
             data,
             output,
-            sources=sources,
-            issues=issues,
-            options=CleanOptions(
+            sources if sources is not None else issues,  # type: ignore[arg-type]
+            CleanOptions(
                 action.value,
                 label_column,
                 IssueOptions(

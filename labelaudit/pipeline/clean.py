@@ -57,17 +57,13 @@ class FlaggedRows:
 
 
 def clean_dataset(
-    data: Path,
-    output: Path,
-    *,
-    sources: AuditSources | None = None,
-    issues: Path | None = None,
-    options: CleanOptions | None = None,
+    data: Path, output: Path, flags: AuditSources | Path, options: CleanOptions | None = None
 ) -> dict[str, Any]:
     """Write DATA without (or with relabelled) label issues to *output*; the ``clean`` document.
 
-    Exactly one of *sources* (audit the labels and probabilities, with ``options.issues``) and
-    *issues* (reuse a find-issues output) is given. ``options.label_column`` is DATA's label
+    *flags* says where the flagged rows come from: the audit of these :class:`AuditSources`
+    (labels and probabilities, with ``options.issues``), or a find-issues output file (its
+    path) to reuse. ``options.label_column`` is DATA's label
     column (default: the labels table's, else ``label``). *data* ``-`` reads CSV from standard
     input, *output* ``-`` writes CSV to standard output.
 
@@ -78,9 +74,11 @@ def clean_dataset(
     from labelaudit.io import rowcopy
 
     if data == rowcopy.STDIO:
-        return _clean_stdin(output, sources, issues, options)
+        return _clean_stdin(output, flags, options)
     from labelaudit.io.streams import read_once
 
+    sources = flags if isinstance(flags, AuditSources) else None
+    issues = flags if sources is None else None
     options = options or CleanOptions()
     action, label_column = options.action, options.label_column
     keep_original, min_confidence = options.keep_original, options.min_confidence
@@ -112,7 +110,7 @@ def clean_dataset(
 
 
 def _clean_stdin(
-    output: Path, sources: AuditSources | None, issues: Path | None, options: CleanOptions | None
+    output: Path, flags: AuditSources | Path, options: CleanOptions | None
 ) -> dict[str, Any]:
     """clean_dataset on DATA read from standard input, saved to a temporary file first.
 
@@ -120,16 +118,16 @@ def _clean_stdin(
     """
     from labelaudit.io import rowcopy
 
-    # Not sources.paths(): it leaves stdin out. Checked before anything reads standard input.
-    if sources is not None and any(
-        str(path) == str(rowcopy.STDIO) for path in [sources.labels, *sources.probs]
+    # Not flags.paths(): it leaves stdin out. Checked before anything reads standard input.
+    if isinstance(flags, AuditSources) and any(
+        str(path) == str(rowcopy.STDIO) for path in [flags.labels, *flags.probs]
     ):
         raise InputError(
             "DATA - (standard input) can be read only once: give --issues, or --labels and "
             "--probs files."
         )
     with rowcopy.spooled_stdin() as spooled:
-        return clean_dataset(spooled, output, sources=sources, issues=issues, options=options)
+        return clean_dataset(spooled, output, flags, options)
 
 
 def _check_row_count(data: Path, n_rows: int, labels: Path, n_labels: int) -> None:
