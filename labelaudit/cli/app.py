@@ -19,8 +19,8 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -239,6 +239,11 @@ app = typer.Typer(
 )
 
 
+def eager_flag(flag: str, help_text: str, callback: Callable[..., Any]) -> Any:
+    """A ``bool`` flag handled by *callback* as soon as it is parsed, before any other option."""
+    return typer.Option(flag, help=help_text, callback=callback, is_eager=True)
+
+
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"labelaudit {__version__}")
@@ -247,20 +252,15 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        help="Show the version and exit.",
-        callback=_version_callback,
-        is_eager=True,
-    ),
-    debug: bool = typer.Option(
-        False,
-        "--debug",
-        help="Show tracebacks on errors (also accepted after the command).",
-        callback=enable_debug,
-        is_eager=True,
-    ),
+    version: Annotated[
+        bool, eager_flag("--version", "Show the version and exit.", _version_callback)
+    ] = False,
+    debug: Annotated[
+        bool,
+        eager_flag(
+            "--debug", "Show tracebacks on errors (also accepted after the command).", enable_debug
+        ),
+    ] = False,
 ) -> None:
     """Audit the labels of a classification dataset with confident learning.
 

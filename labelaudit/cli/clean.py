@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import Display, expand_groups
+from labelaudit.cli.groups import Display, MultiLabel, TableColumns, expand_groups
 from labelaudit.cli.options import (
     FILTER_GUIDE,
-    ClassesOption,
     CleanAction,
     FilterBy,
     FilterByOption,
     FracNoiseOption,
-    IdColumnOption,
-    LabelColumnOption,
-    LabelSeparatorOption,
     MinExamplesOption,
-    MultiLabelOption,
-    NormalizeOption,
+    column_option,
     fraction_option,
     output_option,
 )
 from labelaudit.cli.output import Outcome, perform
+
+if TYPE_CHECKING:
+    from labelaudit.pipeline.audit import AuditSources
 
 DataArgument = Annotated[
     Path,
@@ -84,11 +82,9 @@ ActionOption = Annotated[
 ]
 KeepOriginalOption = Annotated[
     str | None,
-    typer.Option(
+    column_option(
         "--keep-original",
-        metavar="COLUMN",
-        help="With relabel: add a column COLUMN holding each row's label before relabelling.",
-        show_default=False,
+        "With relabel: add a column COLUMN holding each row's label before relabelling.",
     ),
 ]
 MinConfidenceOption = Annotated[
@@ -103,27 +99,47 @@ MinConfidenceOption = Annotated[
 ]
 
 
+@dataclasses.dataclass(frozen=True)
+class CleanInputs:
+    """``--labels``, ``--probs``, ``--issues``: audit the labels again, or reuse find-issues'."""
+
+    labels: CleanLabelsOption = None
+    probs: CleanProbsOption = None
+    issues: IssuesOption = None
+
+    def sources(self, data: Path, columns: TableColumns) -> AuditSources | None:
+        """What to audit (the labels are DATA's unless --labels); None with --issues.
+
+        Exactly one of --probs and --issues is refused otherwise.
+        """
+        from labelaudit.errors import InputError
+
+        if self.issues is not None and self.probs:
+            raise InputError(
+                "--issues and --probs: give one of them (--issues reuses a find-issues output)."
+            )
+        if self.issues is None and not self.probs:
+            raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
+        if not self.probs:
+            return None
+        return columns.sources(data if self.labels is None else self.labels, self.probs)
+
+
 @app.command("clean", epilog=FILTER_GUIDE)
 @expand_groups
 def clean(
     *,
     data: DataArgument,
     output: CleanOutputOption,
-    labels: CleanLabelsOption = None,
-    probs: CleanProbsOption = None,
-    issues: IssuesOption = None,
+    inputs: CleanInputs,
     action: ActionOption = CleanAction.remove,
     keep_original: KeepOriginalOption = None,
     min_confidence: MinConfidenceOption = None,
-    label_column: LabelColumnOption = None,
-    id_column: IdColumnOption = None,
-    classes: ClassesOption = None,
-    normalize: NormalizeOption = False,
+    columns: TableColumns,
     filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
     frac_noise: FracNoiseOption = 1.0,
     min_examples_per_class: MinExamplesOption = 1,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
+    multi: MultiLabel,
     display: Display,
 ) -> None:
     """Write a copy of DATA with the label issues removed or relabelled.
@@ -134,25 +150,21 @@ def clean(
     """
     if multilabel.run("clean", locals()):
         return
-    from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.clean import clean_dataset
     from labelaudit.pipeline.options import CleanOptions, IssueOptions
     from labelaudit.report import terminal
 
-    display = _checked(display, issues=issues, probs=probs, to_stdout=str(output) == "-")
-    sources = None
-    if probs:
-        labels_path = data if labels is None else labels
-        sources = AuditSources(labels_path, probs, label_column, id_column, classes, normalize)
+    sources = inputs.sources(data, columns)
+    display = _to_stdout(display) if str(output) == "-" else display
 
     def work() -> Outcome:
         document = clean_dataset(
             data,
             output,
-            sources if sources is not None else issues,  # type: ignore[arg-type]
+            sources if sources is not None else inputs.issues,  # type: ignore[arg-type]
             CleanOptions(
                 action.value,
-                label_column,
+                columns.label_column,
                 IssueOptions(
                     filter_by.value,
                     frac_noise=frac_noise,
@@ -167,20 +179,10 @@ def clean(
     perform("Finding label issues…", work, display)
 
 
-def _checked(
-    display: Display, *, issues: Path | None, probs: list[Path] | None, to_stdout: bool
-) -> Display:
-    """Refuse --issues with --probs (or neither); ``-o -`` makes the run quiet (and no --json)."""
+def _to_stdout(display: Display) -> Display:
+    """``-o -``: the run is quiet (standard output holds the cleaned rows only), and no --json."""
     from labelaudit.errors import InputError
 
-    if issues is not None and probs:
-        raise InputError(
-            "--issues and --probs: give one of them (--issues reuses a find-issues output)."
-        )
-    if issues is None and not probs:
-        raise InputError("--probs is required (or --issues, to reuse a find-issues output).")
-    if not to_stdout:
-        return display
     if display.json_output:
         raise InputError("-o - writes the cleaned rows to standard output; drop --json.")
-    return dataclasses.replace(display, quiet=True)  # standard output holds the cleaned rows only
+    return dataclasses.replace(display, quiet=True)

@@ -10,7 +10,12 @@ import typer
 
 from labelaudit.cli.app import app
 from labelaudit.cli.groups import Display, expand_groups
-from labelaudit.cli.options import FilterBy
+from labelaudit.cli.options import (
+    DropColumnsOption,
+    FeatureTextColumnsOption,
+    FilterBy,
+    column_option,
+)
 from labelaudit.cli.output import emit, running
 
 evaluate_app = typer.Typer(
@@ -36,9 +41,7 @@ FeaturesArgument = Annotated[
 ]
 LabelColumn = Annotated[
     str,
-    typer.Option(
-        "--label-column", metavar="COLUMN", help="Column with the labels.", show_default=False
-    ),
+    column_option("--label-column", "Column with the labels."),
 ]
 ModelParams = Annotated[
     str | None,
@@ -61,18 +64,6 @@ Seed = Annotated[
 ]
 Folds = Annotated[
     int, typer.Option("--folds", metavar="N", help="Stratified cross-validation folds.")
-]
-TextColumns = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--text-column", metavar="COLUMN", help="Free-text column to TF-IDF encode (repeatable)."
-    ),
-]
-DropColumns = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--drop-column", metavar="COLUMN", help="Column to leave out of the features (repeatable)."
-    ),
 ]
 
 
@@ -155,8 +146,8 @@ def noise(
             "--repeats", metavar="N", help="Runs with seeds SEED, SEED+1, ...; mean and spread."
         ),
     ] = 1,
-    text_column: TextColumns = None,
-    drop_column: DropColumns = None,
+    text_column: FeatureTextColumnsOption = None,
+    drop_column: DropColumnsOption = None,
     display: Display,
 ) -> None:
     """Flip labels with a known noise matrix; how well does each filter and score find them?
@@ -212,8 +203,8 @@ def clean(
     sparsity: Sparsity = 0.4,
     seed: Seed = 0,
     folds: Folds = 5,
-    text_column: TextColumns = None,
-    drop_column: DropColumns = None,
+    text_column: FeatureTextColumnsOption = None,
+    drop_column: DropColumnsOption = None,
     display: Display,
 ) -> None:
     """Fit on all rows, on the rows clean keeps, on relabelled rows; compare on TEST.

@@ -14,19 +14,15 @@ from labelaudit.cli.groups import (
     CiFiles,
     Display,
     EngineChoice,
+    IssueSelection,
     MultiLabelScoring,
     expand_groups,
 )
 from labelaudit.cli.options import (
     FILTER_GUIDE,
     CsvSafeOption,
-    FilterBy,
-    FilterByOption,
-    FracNoiseOption,
-    MinExamplesOption,
-    RankByOption,
-    ScoreMethod,
     TopOption,
+    gate_option,
     output_option,
 )
 from labelaudit.cli.output import Outcome, perform
@@ -44,13 +40,9 @@ AllRowsOption = Annotated[
 ]
 FailAboveOption = Annotated[
     float | None,
-    typer.Option(
+    gate_option(
         "--fail-above",
-        metavar="FRACTION",
-        min=0.0,
-        max=1.0,
-        help="Exit 1 when the fraction of rows flagged is above this, in [0, 1] (a CI gate).",
-        show_default=False,
+        "Exit 1 when the fraction of rows flagged is above this, in [0, 1] (a CI gate).",
     ),
 ]
 
@@ -60,10 +52,7 @@ FailAboveOption = Annotated[
 def find_issues(
     *,
     inputs: AuditInputs,
-    filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
-    rank_by: RankByOption = ScoreMethod.self_confidence,
-    frac_noise: FracNoiseOption = 1.0,
-    min_examples_per_class: MinExamplesOption = 1,
+    selection: IssueSelection,
     output: IssuesOutputOption = None,
     all_rows: AllRowsOption = False,
     top: TopOption = 10,
@@ -89,7 +78,7 @@ def find_issues(
     def work() -> Outcome:
         document, checks = pipeline.find_issues(
             sources,
-            IssueOptions(filter_by.value, rank_by.value, frac_noise, min_examples_per_class),
+            IssueOptions(**selection.keywords()),
             ResultOptions(output, top, all_rows, fail_above, csv_safe),
         )
         return Outcome(

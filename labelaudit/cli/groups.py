@@ -1,9 +1,10 @@
 """Parameter objects: options that travel together, declared once, given to a command as one.
 
-A group is a frozen dataclass whose fields are option aliases from :mod:`labelaudit.cli.options`.
-A command parameter annotated with a group stands for all of the group's options, at that place
-in ``--help``; :func:`expand_groups` spells them out for typer and hands the command a single
-instance (sqlite-utils' shared option decorators, as typed parameter objects).
+A group is a frozen dataclass whose fields are option aliases from :mod:`labelaudit.cli.options`
+(or other groups: AuditInputs holds TableColumns). A command parameter annotated with a group
+stands for all of the group's options, at that place in ``--help``; :func:`expand_groups` spells
+them out for typer and hands the command a single instance (sqlite-utils' shared option
+decorators, as typed parameter objects).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from labelaudit.cli.options import (
     DebugOption,
     Engine,
     EngineOption,
+    FilterBy,
+    FilterByOption,
+    FracNoiseOption,
     IdColumnOption,
     JsonOption,
     JunitXmlOption,
@@ -30,12 +34,15 @@ from labelaudit.cli.options import (
     LabelSeparatorOption,
     LabelsOption,
     MarkdownOption,
+    MinExamplesOption,
     MultiLabelOption,
     NormalizeOption,
     ProbColumnsOption,
     ProbsOption,
     QuietOption,
+    RankByOption,
     SchedulerOption,
+    ScoreMethod,
     TemperatureOption,
 )
 
@@ -48,38 +55,57 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
+class TableColumns:
+    """``--label-column`` ... ``--normalize``: how the labels and probabilities are read."""
+
+    label_column: LabelColumnOption = None
+    id_column: IdColumnOption = None
+    classes: ClassesOption = None
+    normalize: NormalizeOption = False
+
+    def sources(
+        self, labels: Path, probs: Sequence[Path], prob_columns: str | None = None
+    ) -> AuditSources:
+        """The pipeline's :class:`~labelaudit.pipeline.audit.AuditSources` for these options."""
+        from labelaudit.pipeline.audit import AuditSources
+
+        return AuditSources(
+            labels,
+            probs,
+            self.label_column,
+            self.id_column,
+            self.classes,
+            self.normalize,
+            prob_columns,
+        )
+
+
+@dataclass(frozen=True)
 class AuditInputs:
     """``--labels`` ... ``--prob-columns``: where find-issues, score and health read from."""
 
     labels: LabelsOption
     probs: ProbsOption = None  # type: ignore[assignment]
-    label_column: LabelColumnOption = None
-    id_column: IdColumnOption = None
-    classes: ClassesOption = None
-    normalize: NormalizeOption = False
+    columns: TableColumns = TableColumns()
     prob_columns: ProbColumnsOption = None
 
     def sources(self) -> AuditSources:
         """The pipeline's :class:`~labelaudit.pipeline.audit.AuditSources` for these options."""
-        from labelaudit.pipeline.audit import AuditSources
-
-        return AuditSources(
-            self.labels,
-            self.probs or [],
-            self.label_column,
-            self.id_column,
-            self.classes,
-            self.normalize,
-            self.prob_columns,
-        )
+        return self.columns.sources(self.labels, self.probs or [], self.prob_columns)
 
 
 @dataclass(frozen=True)
-class MultiLabelScoring:
-    """``--multi-label`` and its options for the commands that score: separator, aggregation."""
+class MultiLabel:
+    """``--multi-label`` and ``--label-separator``: whether each row has a set of labels."""
 
     multi_label: MultiLabelOption = False
     label_separator: LabelSeparatorOption = None
+
+
+@dataclass(frozen=True)
+class MultiLabelScoring(MultiLabel):
+    """:class:`MultiLabel` and, for the commands that score, how the label qualities aggregate."""
+
     aggregator: AggregatorOption = None
     alpha: AlphaOption = None
     temperature: TemperatureOption = None
@@ -100,6 +126,25 @@ class MultiLabelScoring:
             raise InputError("--temperature applies to --aggregator softmin.")
         alpha = 0.8 if self.alpha is None else self.alpha
         return Aggregation(name, alpha, 0.1 if self.temperature is None else self.temperature)
+
+
+@dataclass(frozen=True)
+class IssueSelection:
+    """``--filter-by`` ... ``--min-examples-per-class``: the rows find-issues and report flag."""
+
+    filter_by: FilterByOption = FilterBy.prune_by_noise_rate
+    rank_by: RankByOption = ScoreMethod.self_confidence
+    frac_noise: FracNoiseOption = 1.0
+    min_examples_per_class: MinExamplesOption = 1
+
+    def keywords(self) -> dict[str, Any]:
+        """The pipeline's keyword arguments for these options (each choice by its name)."""
+        return {
+            "filter_by": self.filter_by.value,
+            "rank_by": self.rank_by.value,
+            "frac_noise": self.frac_noise,
+            "min_examples_per_class": self.min_examples_per_class,
+        }
 
 
 @dataclass(frozen=True)
@@ -146,23 +191,26 @@ def as_options(values: dict[str, Any]) -> dict[str, Any]:
     """A command's parameters with each group's options added by name (the groups kept too)."""
     flat = dict(values)
     for value in values.values():
-        if is_dataclass(value) and not isinstance(value, type):
-            flat.update({field.name: getattr(value, field.name) for field in fields(value)})
+        if _is_group(type(value)):
+            flat.update(
+                as_options({field.name: getattr(value, field.name) for field in fields(value)})
+            )
     return flat
 
 
 def expand_groups(command: Command) -> Command:
     """Decorator: spell out each group parameter of *command* as its options, for typer.
 
-    Every parameter becomes keyword-only (typer passes them by name), so that a required option
-    may follow a group's optional ones; the order, and so ``--help``, is the declared one.
+    A group may hold a group (its options stand in its place). Every parameter becomes
+    keyword-only (typer passes them by name), so that a required option may follow a group's
+    optional ones; the order, and so ``--help``, is the declared one.
     """
     hints = typing.get_type_hints(command, include_extras=True)
     params: list[inspect.Parameter] = []
     groups: dict[str, type] = {}
     for param in inspect.signature(command).parameters.values():
         hint = hints[param.name]
-        if is_dataclass(hint) and isinstance(hint, type):
+        if _is_group(hint):
             groups[param.name] = hint
             params.extend(_group_parameters(hint))
         else:
@@ -171,9 +219,7 @@ def expand_groups(command: Command) -> Command:
     @functools.wraps(command)
     def expanded(**options: Any) -> Any:
         for name, group in groups.items():
-            options[name] = group(
-                **{field.name: options.pop(field.name) for field in fields(group)}
-            )
+            options[name] = _assembled(group, options)
         return command(**options)
 
     expanded.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -181,15 +227,39 @@ def expand_groups(command: Command) -> Command:
     return typing.cast(Command, expanded)
 
 
+def _is_group(hint: Any) -> bool:
+    return is_dataclass(hint) and isinstance(hint, type)
+
+
 def _group_parameters(group: type) -> list[inspect.Parameter]:
     """The group's fields as keyword-only parameters, with their option aliases and defaults."""
     hints = typing.get_type_hints(group, include_extras=True)
-    return [
-        inspect.Parameter(
-            field.name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=inspect.Parameter.empty if field.default is MISSING else field.default,
-            annotation=hints[field.name],
+    params: list[inspect.Parameter] = []
+    for field in fields(group):
+        if _is_group(hints[field.name]):
+            params.extend(_group_parameters(hints[field.name]))
+            continue
+        default = inspect.Parameter.empty if field.default is MISSING else field.default
+        params.append(
+            inspect.Parameter(
+                field.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=hints[field.name],
+            )
         )
-        for field in fields(group)
-    ]
+    return params
+
+
+def _assembled(group: type, options: dict[str, Any]) -> Any:
+    """An instance of *group* (and of the groups it holds) from its options, taken out of
+    *options*."""
+    hints = typing.get_type_hints(group, include_extras=True)
+    return group(
+        **{
+            field.name: _assembled(hints[field.name], options)
+            if _is_group(hints[field.name])
+            else options.pop(field.name)
+            for field in fields(group)
+        }
+    )

@@ -9,35 +9,29 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import AuditInputs, CiFiles, Display, EngineChoice, expand_groups
-from labelaudit.cli.options import (
-    LabelSeparatorOption,
-    MultiLabelOption,
-    output_option,
+from labelaudit.cli.groups import (
+    AuditInputs,
+    CiFiles,
+    Display,
+    EngineChoice,
+    MultiLabel,
+    expand_groups,
 )
+from labelaudit.cli.options import gate_option, output_option
 from labelaudit.cli.output import Outcome, perform
 
 MaxNoiseRateOption = Annotated[
     float | None,
-    typer.Option(
+    gate_option(
         "--max-noise-rate",
-        metavar="FRACTION",
-        min=0.0,
-        max=1.0,
-        help="Exit 1 when the estimated fraction of wrong labels is above this, in [0, 1].",
-        show_default=False,
+        "Exit 1 when the estimated fraction of wrong labels is above this, in [0, 1].",
     ),
 ]
 MaxClassNoiseRateOption = Annotated[
     float | None,
-    typer.Option(
+    gate_option(
         "--max-class-noise-rate",
-        metavar="FRACTION",
-        min=0.0,
-        max=1.0,
-        help="Exit 1 when the estimated fraction of wrong labels in any class is above this, "
-        "in [0, 1].",
-        show_default=False,
+        "Exit 1 when the estimated fraction of wrong labels in any class is above this, in [0, 1].",
     ),
 ]
 HealthOutputOption = Annotated[
@@ -95,8 +89,7 @@ def health(
     class_order: ClassOrderOption = None,
     flagged_count: FlaggedCountOption = None,
     ci: CiFiles,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
+    multi: MultiLabel,
     engine: EngineChoice,
     display: Display,
 ) -> None:
@@ -104,7 +97,7 @@ def health(
 
     Example: labelaudit health --labels y.parquet --probs p.npy --max-noise-rate 0.05
     """
-    pipeline, sources = engine.pipeline(inputs.sources(), multi_label=multi_label)
+    pipeline, sources = engine.pipeline(inputs.sources(), multi_label=multi.multi_label)
     if multilabel.run("health", locals()):
         return
     from labelaudit.pipeline.options import HealthOptions

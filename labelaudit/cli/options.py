@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from labelaudit.cli.app import enable_debug
+from labelaudit.cli.app import eager_flag, enable_debug
 
 
 class FilterBy(StrEnum):
@@ -81,6 +81,18 @@ def fraction_option(
     )
 
 
+def gate_option(flag: str, help_text: str) -> typer.models.OptionInfo:
+    """A CI gate: exit 1 when a fraction is above this threshold in [0, 1] (unset: no gate)."""
+    return typer.Option(
+        flag, metavar="FRACTION", min=0.0, max=1.0, help=help_text, show_default=False
+    )
+
+
+def column_option(flag: str, help_text: str) -> typer.models.OptionInfo:
+    """An option naming a column of a table (``COLUMN``), with its own help text."""
+    return typer.Option(flag, metavar="COLUMN", help=help_text, show_default=False)
+
+
 LabelsOption = Annotated[
     Path,
     typer.Option(
@@ -105,21 +117,16 @@ ProbsOption = Annotated[
 ]
 LabelColumnOption = Annotated[
     str | None,
-    typer.Option(
+    column_option(
         "--label-column",
-        metavar="COLUMN",
-        help="The column of the labels table that holds the labels (default: 'label', or the "
+        "The column of the labels table that holds the labels (default: 'label', or the "
         "only column).",
-        show_default=False,
     ),
 ]
 IdColumnOption = Annotated[
     str | None,
-    typer.Option(
-        "--id-column",
-        metavar="COLUMN",
-        help="A column that identifies the rows (not a class); copied to the outputs.",
-        show_default=False,
+    column_option(
+        "--id-column", "A column that identifies the rows (not a class); copied to the outputs."
     ),
 ]
 ClassesOption = Annotated[
@@ -195,13 +202,7 @@ QuietOption = Annotated[
 
 
 DebugOption = Annotated[
-    bool,
-    typer.Option(
-        "--debug",
-        help="Show the traceback of an error (for a bug report).",
-        callback=enable_debug,
-        is_eager=True,
-    ),
+    bool, eager_flag("--debug", "Show the traceback of an error (for a bug report).", enable_debug)
 ]
 
 
@@ -266,12 +267,7 @@ DataOption = Annotated[
 ]
 TextColumnOption = Annotated[
     str | None,
-    typer.Option(
-        "--text-column",
-        metavar="COLUMN",
-        help="A column of --data shown in full beside each flagged row.",
-        show_default=False,
-    ),
+    column_option("--text-column", "A column of --data shown in full beside each flagged row."),
 ]
 
 
@@ -400,4 +396,16 @@ ProbColumnsOption = Annotated[
         "they are read from the labels table. Default: every numeric column but label and id.",
         show_default=False,
     ),
+]
+
+
+# --- features (predict, evaluate) -------------------------------------------------------------
+
+FeatureTextColumnsOption = Annotated[
+    list[str] | None,
+    column_option("--text-column", "A free-text column, turned into TF-IDF features (repeatable)."),
+]
+DropColumnsOption = Annotated[
+    list[str] | None,
+    column_option("--drop-column", "A column to leave out of the features (repeatable)."),
 ]

@@ -11,11 +11,13 @@ import typer
 
 from labelaudit.cli import multilabel
 from labelaudit.cli.app import app
+from labelaudit.cli.groups import MultiLabel, expand_groups
 from labelaudit.cli.options import (
     DebugOption,
-    LabelSeparatorOption,
-    MultiLabelOption,
+    DropColumnsOption,
+    FeatureTextColumnsOption,
     QuietOption,
+    column_option,
 )
 
 if TYPE_CHECKING:
@@ -31,11 +33,8 @@ FeaturesArgument = Annotated[
 ]
 TargetColumnOption = Annotated[
     str,
-    typer.Option(
-        "--label-column",
-        metavar="COLUMN",
-        help="The column with the given labels (the target, not a feature).",
-        show_default=False,
+    column_option(
+        "--label-column", "The column with the given labels (the target, not a feature)."
     ),
 ]
 ProbsOutputOption = Annotated[
@@ -97,32 +96,16 @@ NJobsOption = Annotated[
 ]
 FeatureIdColumnOption = Annotated[
     str | None,
-    typer.Option(
-        "--id-column",
-        metavar="COLUMN",
-        help="A column that identifies the rows (not a feature); copied to the output.",
-    ),
-]
-TextColumnsOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--text-column",
-        metavar="COLUMN",
-        help="A free-text column, turned into TF-IDF features (repeatable).",
-    ),
-]
-DropColumnsOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--drop-column",
-        metavar="COLUMN",
-        help="A column to leave out of the features (repeatable).",
+    column_option(
+        "--id-column", "A column that identifies the rows (not a feature); copied to the output."
     ),
 ]
 
 
 @app.command()
+@expand_groups
 def predict(
+    *,
     features: FeaturesArgument,
     label_column: TargetColumnOption,
     output: ProbsOutputOption,
@@ -132,10 +115,9 @@ def predict(
     seed: SeedOption = 0,
     n_jobs: NJobsOption = 1,
     id_column: FeatureIdColumnOption = None,
-    text_column: TextColumnsOption = None,
+    text_column: FeatureTextColumnsOption = None,
     drop_column: DropColumnsOption = None,
-    multi_label: MultiLabelOption = False,
-    label_separator: LabelSeparatorOption = None,
+    multi: MultiLabel,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:

@@ -9,21 +9,17 @@ from typing import Annotated
 import typer
 
 from labelaudit.cli.app import app
-from labelaudit.cli.groups import Display, EngineChoice, expand_groups
+from labelaudit.cli.groups import (
+    Display,
+    EngineChoice,
+    IssueSelection,
+    TableColumns,
+    expand_groups,
+)
 from labelaudit.cli.options import (
-    ClassesOption,
     DataOption,
-    FilterBy,
-    FilterByOption,
-    FracNoiseOption,
-    IdColumnOption,
-    LabelColumnOption,
     LabelsOption,
-    MinExamplesOption,
-    NormalizeOption,
     ProbsOption,
-    RankByOption,
-    ScoreMethod,
     TextColumnOption,
     output_option,
 )
@@ -45,14 +41,8 @@ def report(
     output: ReportOutputOption,
     data: DataOption = None,
     text_column: TextColumnOption = None,
-    label_column: LabelColumnOption = None,
-    id_column: IdColumnOption = None,
-    classes: ClassesOption = None,
-    normalize: NormalizeOption = False,
-    filter_by: FilterByOption = FilterBy.prune_by_noise_rate,
-    rank_by: RankByOption = ScoreMethod.self_confidence,
-    frac_noise: FracNoiseOption = 1.0,
-    min_examples_per_class: MinExamplesOption = 1,
+    columns: TableColumns,
+    selection: IssueSelection,
     top: RowsTopOption = 50,
     engine: EngineChoice,
     display: Display,
@@ -64,13 +54,12 @@ def report(
 
     Example: labelaudit report --labels y.csv --probs p.parquet --data y.csv -o report.html
     """
-    from labelaudit.pipeline.audit import AuditSources
     from labelaudit.pipeline.options import IssueOptions, ReportOptions
     from labelaudit.report.html import written_summary
 
-    local = AuditSources(labels, probs, label_column, id_column, classes, normalize)
+    local = columns.sources(labels, probs)
     pipeline, sources = engine.pipeline(local)
-    options = IssueOptions(filter_by.value, rank_by.value, frac_noise, min_examples_per_class)
+    options = IssueOptions(**selection.keywords())
 
     def work() -> Outcome:
         document = pipeline.report(

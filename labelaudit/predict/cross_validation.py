@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
@@ -132,16 +133,25 @@ def check_class_sizes(
     raise InputError(f"{hint}{head}{tail}. Fix: {fix}.")
 
 
+@dataclass(frozen=True)
+class CrossValidation:
+    """How the out-of-fold functions fit: their keyword arguments besides *model*.
+
+    *folds* folds shuffled with *seed*, *n_jobs* of them fitted in parallel; *text_columns* are
+    TF-IDF encoded; *progress_callback* is called as ``callback(0, folds)`` once the inputs are
+    validated and fitting starts, then as ``callback(done, folds)`` after each fold, in fold
+    order.
+    """
+
+    folds: int = 5
+    seed: int = 0
+    n_jobs: int = 1
+    text_columns: Sequence[str] = ()
+    progress_callback: Callable[[int, int], None] | None = None
+
+
 def out_of_fold_probabilities(
-    features: pd.DataFrame,
-    labels: pd.Series,
-    *,
-    model: Any,
-    folds: int = 5,
-    seed: int = 0,
-    n_jobs: int = 1,
-    text_columns: Sequence[str] = (),
-    progress_callback: Callable[[int, int], None] | None = None,
+    features: pd.DataFrame, labels: pd.Series, *, model: Any, **settings: Any
 ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
     """Out-of-fold predicted probabilities by stratified K-fold cross-validation.
 
@@ -153,13 +163,9 @@ def out_of_fold_probabilities(
         One label per row (ints or strings); no missing values.
     model : estimator
         Unfitted classifier with ``predict_proba`` (see :func:`build_model`); cloned per fold.
-    folds, seed, n_jobs : int
-        Number of stratified folds (shuffled with *seed*), and folds fitted in parallel.
-    text_columns : sequence of str
-        Columns to TF-IDF encode.
-    progress_callback : callable, optional
-        Called as ``callback(0, folds)`` once the inputs are validated and fitting starts, then
-        as ``callback(done, folds)`` after each fold, in fold order.
+    **settings
+        :class:`CrossValidation`'s fields (``folds``, ``seed``, ``n_jobs``, ``text_columns``,
+        ``progress_callback``); the folds are stratified on the labels.
 
     Returns
     -------
@@ -174,18 +180,40 @@ def out_of_fold_probabilities(
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
-    codes, classes, counts = _checked_codes(features, labels, folds)
-    prepared, kinds, pipeline = feature_pipeline(features, text_columns, model)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    cv = CrossValidation(**settings)
+    codes, classes, counts = _checked_codes(features, labels, cv.folds)
+    splitter = StratifiedKFold(n_splits=cv.folds, shuffle=True, random_state=cv.seed)
     splits = list(splitter.split(np.zeros(len(codes)), codes))
-    probs, seen = _fit_folds(
-        pipeline, prepared, codes, splits, len(classes), n_jobs, progress_callback
-    )
+    probs, kinds, seen = fit_out_of_fold(features, codes, splits, len(classes), model, cv)
     probs = _normalised(probs)
-    metrics = _fold_metrics(probs, codes, counts, folds)
+    metrics = _fold_metrics(probs, codes, counts, cv.folds)
     metrics["feature_columns"] = feature_columns(kinds)
     metrics["warnings"] = suspicious_feature_warnings(features, kinds) + seen
     return probs, classes, metrics
+
+
+def fit_out_of_fold(
+    features: pd.DataFrame,
+    targets: np.ndarray,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    n_classes: int,
+    model: Any,
+    cv: CrossValidation,
+    *,
+    one_vs_rest: bool = False,
+) -> tuple[np.ndarray, dict[str, list[str]], list[str]]:
+    """Predict's preprocessing and *model* fitted per split (see :func:`feature_pipeline`).
+
+    Every row's probabilities from the model of the split that tests it, the feature columns
+    of each kind, and the distinct warnings raised while fitting.
+    """
+    prepared, kinds, pipeline = feature_pipeline(
+        features, cv.text_columns, model, one_vs_rest=one_vs_rest
+    )
+    probs, seen = _fit_folds(
+        pipeline, prepared, targets, splits, n_classes, cv.n_jobs, cv.progress_callback
+    )
+    return probs, kinds, seen
 
 
 def feature_pipeline(

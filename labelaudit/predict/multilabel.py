@@ -10,11 +10,11 @@ training fold; a class that has too few is refused by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
-from labelaudit.predict.cross_validation import _fit_folds, feature_columns, feature_pipeline
+from labelaudit.predict.cross_validation import CrossValidation, feature_columns, fit_out_of_fold
 
 if TYPE_CHECKING:
     import numpy as np
@@ -90,11 +90,7 @@ def out_of_fold_multilabel(
     classes: Sequence[Any],
     *,
     model: Any,
-    folds: int = 5,
-    seed: int = 0,
-    n_jobs: int = 1,
-    text_columns: Sequence[str] = (),
-    progress_callback: Callable[[int, int], None] | None = None,
+    **settings: Any,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Every row's per-class probabilities from one-vs-rest models that never saw it.
 
@@ -108,10 +104,9 @@ def out_of_fold_multilabel(
         Class of each column of *labels* (for messages).
     model : estimator
         Unfitted binary-capable classifier with ``predict_proba``; wrapped one-vs-rest.
-    folds, seed, n_jobs : int
-    text_columns : sequence of str
-    progress_callback : callable, optional
-        ``callback(done, folds)`` as in single-label predict.
+    **settings
+        :class:`~labelaudit.predict.cross_validation.CrossValidation`'s fields, as in
+        single-label predict; the folds are stratified on the rarest tag.
 
     Returns
     -------
@@ -123,23 +118,22 @@ def out_of_fold_multilabel(
     """
     import numpy as np
 
-    if folds < 2:
-        raise InputError(f"--folds must be at least 2, got {folds}.")
+    cv = CrossValidation(**settings)
+    if cv.folds < 2:
+        raise InputError(f"--folds must be at least 2, got {cv.folds}.")
     labels = np.asarray(labels, dtype=np.int64)
-    check_tag_counts(labels, classes, folds)
-    splits = multilabel_folds(labels, folds, seed)
+    check_tag_counts(labels, classes, cv.folds)
+    splits = multilabel_folds(labels, cv.folds, cv.seed)
     check_training_folds(labels, splits, classes)
-    prepared, kinds, pipeline = feature_pipeline(features, text_columns, model, one_vs_rest=True)
-    n_classes = labels.shape[1]
-    probs, seen = _fit_folds(
-        pipeline, prepared, labels, splits, n_classes, n_jobs, progress_callback
+    probs, kinds, seen = fit_out_of_fold(
+        features, labels, splits, labels.shape[1], model, cv, one_vs_rest=True
     )
     if not np.all(np.isfinite(probs)):
         raise InputError("the model produced non-finite probabilities; try another model.")
     probs = np.clip(probs, 0.0, 1.0)
     metrics = {
         **tag_metrics(probs, labels),
-        "folds": folds,
+        "folds": cv.folds,
         "feature_columns": feature_columns(kinds),
         "warnings": seen,
     }

@@ -23,6 +23,11 @@ LIST_COLUMNS = ("given_labels", "predicted_labels", "issue_classes")
 # --- documents ----------------------------------------------------------------------------------
 
 
+def _document(**fields: Any) -> dict[str, Any]:
+    """A multi-label JSON document: ``"multi_label": true``, then *fields* in order, made plain."""
+    return plain({"multi_label": True, **fields})
+
+
 def find_issues_document(
     top_rows: list[dict[str, Any]],
     *,
@@ -35,19 +40,16 @@ def find_issues_document(
 ) -> dict[str, Any]:
     """``find-issues --multi-label --json``: counts, the options used and the top issues."""
     fraction = n_label_issues / n_examples
-    return plain(
-        {
-            "multi_label": True,
-            "n_examples": n_examples,
-            "n_classes": n_classes,
-            "n_label_issues": n_label_issues,
-            "fraction": fraction,
-            **options,
-            "output": output,
-            "fail_above": fail_above,
-            "passed": None if fail_above is None else fraction <= fail_above,
-            "issues": top_rows,
-        }
+    return _document(
+        n_examples=n_examples,
+        n_classes=n_classes,
+        n_label_issues=n_label_issues,
+        fraction=fraction,
+        **options,
+        output=output,
+        fail_above=fail_above,
+        passed=None if fail_above is None else fraction <= fail_above,
+        issues=top_rows,
     )
 
 
@@ -61,16 +63,13 @@ def score_document(
     output: str | None,
 ) -> dict[str, Any]:
     """``score --multi-label --json``: the options, mean and min quality, the lowest rows."""
-    return plain(
-        {
-            "multi_label": True,
-            "n_examples": n_examples,
-            **options,
-            "mean_label_quality": mean_quality,
-            "min_label_quality": min_quality,
-            "output": output,
-            "lowest": lowest_rows,
-        }
+    return _document(
+        n_examples=n_examples,
+        **options,
+        mean_label_quality=mean_quality,
+        min_label_quality=min_quality,
+        output=output,
+        lowest=lowest_rows,
     )
 
 
@@ -80,38 +79,29 @@ def health_document(health: MultilabelHealth, classes: Sequence[Any]) -> dict[st
     ``classes`` has the keys of single-label health's classes; ``noise_rate`` is the fraction
     of rows flagged by any class (``1 - health_score``).
     """
-    return plain(
-        {
-            "multi_label": True,
-            "n_examples": health.n_examples,
-            "n_classes": health.n_classes,
-            "n_label_issues": health.n_label_issues,
-            "noise_rate": health.n_label_issues / health.n_examples,
-            "health_score": health.health_score,
-            "classes": [
-                {
-                    "class": classes[c.class_index],
-                    "n_examples": c.n_examples,
-                    "n_label_issues": c.n_label_issues,
-                    "n_inverse_label_issues": c.n_inverse_label_issues,
-                    "label_noise": c.label_noise,
-                    "inverse_label_noise": c.inverse_label_noise,
-                    "label_quality": c.label_quality,
-                }
-                for c in health.classes
-            ],
-            "common_issues": [
-                {
-                    "class": classes[i.class_index],
-                    "in_given_label": i.in_given_label,
-                    "in_suggested_label": i.in_suggested_label,
-                    "n_examples": i.n_examples,
-                    "issue_probability": i.issue_probability,
-                }
-                for i in health.common_issues
-            ],
-        }
+    return _document(
+        n_examples=health.n_examples,
+        n_classes=health.n_classes,
+        n_label_issues=health.n_label_issues,
+        noise_rate=health.n_label_issues / health.n_examples,
+        health_score=health.health_score,
+        classes=_by_class(health.classes, classes),
+        common_issues=_by_class(health.common_issues, classes),
     )
+
+
+def _by_class(items: Sequence[Any], classes: Sequence[Any]) -> list[dict[str, Any]]:
+    """One record per dataclass item: its fields in order, ``class_index`` given as ``class``,
+    the class's name (MultilabelClassHealth's fields are single-label ClassHealth's)."""
+    from dataclasses import fields
+
+    return [
+        {
+            "class": classes[item.class_index],
+            **{f.name: getattr(item, f.name) for f in fields(item) if f.name != "class_index"},
+        }
+        for item in items
+    ]
 
 
 def clean_document(
@@ -125,18 +115,16 @@ def clean_document(
     output: str,
 ) -> dict[str, Any]:
     """``clean --multi-label --json``: rows removed or relabelled, and per-class tag changes."""
-    return plain(
-        {
-            "multi_label": True,
-            "action": action,
-            "relabel_rule": relabel_rule,
-            "n_examples": n_examples,
-            "n_flagged": n_flagged,
-            "n_changed": n_changed,
-            "n_rows_written": n_examples - n_changed if action == "remove" else n_examples,
-            "output": output,
-            "classes": class_changes,
-        }
+    n_rows_written = n_examples - n_changed if action == "remove" else n_examples
+    return _document(
+        action=action,
+        relabel_rule=relabel_rule,
+        n_examples=n_examples,
+        n_flagged=n_flagged,
+        n_changed=n_changed,
+        n_rows_written=n_rows_written,
+        output=output,
+        classes=class_changes,
     )
 
 

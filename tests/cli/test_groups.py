@@ -57,3 +57,27 @@ def test_as_options_adds_each_group_field_by_name_and_keeps_the_group() -> None:
         "first": 2,
         "second": None,
     }
+
+
+@dataclass(frozen=True)
+class Outer:
+    head: Annotated[str, typer.Option("--head")] = "h"
+    pair: Pair = Pair()
+    tail: Annotated[int, typer.Option("--tail")] = 0
+
+
+def test_a_group_inside_a_group_stands_in_its_place_and_arrives_nested() -> None:
+    seen: list[Any] = []
+    app = typer.Typer(add_completion=False)
+
+    @app.command()
+    @expand_groups
+    def run(*, outer: Outer) -> None:
+        seen.append(outer)
+
+    command = typer.main.get_command(app)
+    assert [param.name for param in command.params] == ["head", "first", "second", "tail"]
+    result = runner.invoke(app, ["--first", "3", "--tail", "4"])
+    assert result.exit_code == 0, result.output
+    assert seen == [Outer(head="h", pair=Pair(first=3), tail=4)]
+    assert as_options({"outer": seen[0]})["second"] is None
