@@ -151,6 +151,7 @@ def clean(
     if multilabel.run("clean", locals()):
         return
     from labelaudit.pipeline.clean import clean_dataset
+    from labelaudit.pipeline.options import CleanOptions, IssueOptions
     from labelaudit.report import terminal
 
     sources = inputs.sources(data, columns)
@@ -160,15 +161,18 @@ def clean(
         document = clean_dataset(
             data,
             output,
-            sources=sources,
-            issues=inputs.issues,
-            label_column=columns.label_column,
-            action=action.value,
-            filter_by=filter_by.value,
-            frac_noise=frac_noise,
-            min_examples_per_class=min_examples_per_class,
-            keep_original=keep_original,
-            min_confidence=min_confidence,
+            sources if sources is not None else inputs.issues,  # type: ignore[arg-type]
+            CleanOptions(
+                action.value,
+                columns.label_column,
+                IssueOptions(
+                    filter_by.value,
+                    frac_noise=frac_noise,
+                    min_examples_per_class=min_examples_per_class,
+                ),
+                keep_original,
+                min_confidence,
+            ),
         )
         return Outcome(document, lambda console: terminal.render_clean(console, document))
 

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
 
 if TYPE_CHECKING:
     from labelaudit.pipeline.audit import AuditSources
+    from labelaudit.pipeline.engines import Engine
 
 
 def pipeline_for(
     engine: str, scheduler: str | None, sources: AuditSources, *, multi_label: bool = False
-) -> tuple[ModuleType, Any]:
-    """The pipeline module (``audit`` or ``dask_audit``) and the sources it takes.
+) -> tuple[Engine, Any]:
+    """The engine (:func:`labelaudit.pipeline.engines.local` or ``dask``) and the sources it
+    takes.
 
-    Both modules have the same use cases (``find_issues``, ``score_labels``, ``health``) with
-    the same arguments, and build their documents with the same functions.
+    Both engines have the same use cases (``find_issues``, ``score_labels``, ``health``,
+    ``report``) with the same options, and build their documents with the same functions.
 
     Raises
     ------
@@ -28,9 +29,9 @@ def pipeline_for(
     if engine != "dask":
         if scheduler is not None:
             raise InputError("--scheduler: only used with --engine dask.")
-        from labelaudit.pipeline import audit
+        from labelaudit.pipeline import engines
 
-        return audit, sources
+        return engines.local(), sources
     from labelaudit.pipeline.dask_engine import INSTALL_HINT
 
     try:
@@ -47,9 +48,9 @@ def pipeline_for(
     for given, option in ((sources.classes, "--classes"), (sources.normalize, "--normalize")):
         if given:
             raise InputError(f"{option}: not available with --engine dask.")
-    from labelaudit.pipeline import dask_audit
+    from labelaudit.pipeline import dask_audit, engines
 
-    return dask_audit, dask_audit.DaskSources(
+    return engines.dask(), dask_audit.DaskSources(
         Path(sources.labels),
         sources.label_column,
         sources.id_column,

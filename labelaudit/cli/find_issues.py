@@ -70,6 +70,7 @@ def find_issues(
     pipeline, sources = engine.pipeline(inputs.sources(), multi_label=scoring.multi_label)
     if multilabel.run("find-issues", locals()):
         return
+    from labelaudit.pipeline.options import IssueOptions, ResultOptions
     from labelaudit.report import terminal
 
     ci_outputs = ci.checked(sources.paths(), output)
@@ -77,12 +78,8 @@ def find_issues(
     def work() -> Outcome:
         document, checks = pipeline.find_issues(
             sources,
-            **selection.keywords(),
-            output=output,
-            all_rows=all_rows,
-            top=top,
-            fail_above=fail_above,
-            csv_safe=csv_safe,
+            IssueOptions(**selection.keywords()),
+            ResultOptions(output, top, all_rows, fail_above, csv_safe),
         )
         return Outcome(
             document,

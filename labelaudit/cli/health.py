@@ -100,6 +100,7 @@ def health(
     pipeline, sources = engine.pipeline(inputs.sources(), multi_label=multi.multi_label)
     if multilabel.run("health", locals()):
         return
+    from labelaudit.pipeline.options import HealthOptions
     from labelaudit.report import terminal
 
     ci_outputs = ci.checked(sources.paths(), output)
@@ -107,13 +108,15 @@ def health(
     def work() -> Outcome:
         result = pipeline.health(
             sources,
-            output=output,
-            max_noise_rate=max_noise_rate,
-            max_class_noise_rate=max_class_noise_rate,
-            top=top,
-            all_pairs=all_pairs,
-            class_order=None if class_order is None else class_order.split(","),
-            flagged_count=flagged_count,
+            HealthOptions(
+                output=output,
+                max_noise_rate=max_noise_rate,
+                max_class_noise_rate=max_class_noise_rate,
+                top=top,
+                all_pairs=all_pairs,
+                class_order=None if class_order is None else class_order.split(","),
+                flagged_count=flagged_count,
+            ),
         )
         return Outcome(
             result.document,

@@ -97,20 +97,20 @@ def _sources(o: dict[str, Any]) -> Any:
 def _find_issues(o: dict[str, Any]) -> None:
     """``find-issues --multi-label``: run, write, render, gate."""
     from labelaudit.pipeline import multilabel
+    from labelaudit.pipeline.options import IssueOptions, ResultOptions
     from labelaudit.report import multilabel_view
 
     def work() -> Outcome:
         document, checks = multilabel.find_issues(
             _sources(o),
-            filter_by=o["filter_by"].value,
-            rank_by=o["rank_by"].value,
-            frac_noise=o["frac_noise"],
-            min_examples_per_class=o["min_examples_per_class"],
+            IssueOptions(
+                o["filter_by"].value,
+                o["rank_by"].value,
+                o["frac_noise"],
+                o["min_examples_per_class"],
+            ),
+            ResultOptions(o["output"], o["top"], o["all_rows"], o["fail_above"]),
             aggregation=o["scoring"].aggregation(),
-            output=o["output"],
-            all_rows=o["all_rows"],
-            top=o["top"],
-            fail_above=o["fail_above"],
         )
         return Outcome(
             document, lambda console: multilabel_view.render_find_issues(console, document), checks
@@ -122,16 +122,15 @@ def _find_issues(o: dict[str, Any]) -> None:
 def _score(o: dict[str, Any]) -> None:
     """``score --multi-label``: run, write, render."""
     from labelaudit.pipeline import multilabel
+    from labelaudit.pipeline.options import ResultOptions, ScoreOptions
     from labelaudit.report import multilabel_view
 
     def work() -> Outcome:
         document = multilabel.score_labels(
             _sources(o),
-            method=o["method"].value,
-            adjust_pred_probs=o["adjust_pred_probs"],
+            ScoreOptions(o["method"].value, o["adjust_pred_probs"]),
+            ResultOptions(o["output"], o["top"]),
             aggregation=o["scoring"].aggregation(),
-            output=o["output"],
-            top=o["top"],
         )
         return Outcome(document, lambda console: multilabel_view.render_score(console, document))
 
@@ -162,6 +161,7 @@ def _health(o: dict[str, Any]) -> None:
 def _clean(o: dict[str, Any]) -> None:
     """``clean --multi-label``: run, write, render."""
     from labelaudit.pipeline.multilabel_clean import clean_multilabel
+    from labelaudit.pipeline.options import CleanOptions, IssueOptions
 
     if o["issues"] is not None:
         return _clean_from_issues(o)
@@ -178,11 +178,15 @@ def _clean(o: dict[str, Any]) -> None:
                 o["data"],
                 o["output"],
                 sources=_sources(options),
-                label_column=o["label_column"],
-                action=o["action"].value,
-                filter_by=o["filter_by"].value,
-                frac_noise=o["frac_noise"],
-                min_examples_per_class=o["min_examples_per_class"],
+                options=CleanOptions(
+                    o["action"].value,
+                    o["label_column"],
+                    IssueOptions(
+                        o["filter_by"].value,
+                        frac_noise=o["frac_noise"],
+                        min_examples_per_class=o["min_examples_per_class"],
+                    ),
+                ),
             )
         )
 
@@ -192,6 +196,7 @@ def _clean(o: dict[str, Any]) -> None:
 def _clean_from_issues(o: dict[str, Any]) -> None:
     """``clean --multi-label --issues``: reuse a find-issues output."""
     from labelaudit.pipeline.multilabel_clean import clean_from_issues
+    from labelaudit.pipeline.options import CleanOptions
 
     if o["probs"] or o["labels"] is not None:
         raise InputError(
@@ -205,9 +210,8 @@ def _clean_from_issues(o: dict[str, Any]) -> None:
                 o["data"],
                 o["output"],
                 issues=o["issues"],
-                label_column=o["label_column"],
                 separator=o["label_separator"] or DEFAULT_SEPARATOR,
-                action=o["action"].value,
+                options=CleanOptions(o["action"].value, o["label_column"]),
             )
         )
 

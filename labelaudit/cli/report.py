@@ -54,25 +54,16 @@ def report(
 
     Example: labelaudit report --labels y.csv --probs p.parquet --data y.csv -o report.html
     """
-    from labelaudit.pipeline.report import IssueOptions
-    from labelaudit.pipeline.report import report as run_report
+    from labelaudit.pipeline.options import IssueOptions, ReportOptions
     from labelaudit.report.html import written_summary
 
     local = columns.sources(labels, probs)
-    _, sources = engine.pipeline(local)
-    if engine.engine == "dask":
-        from labelaudit.pipeline.dask_report import report as run_report  # type: ignore[assignment]
+    pipeline, sources = engine.pipeline(local)
     options = IssueOptions(**selection.keywords())
 
     def work() -> Outcome:
-        document = run_report(
-            sources,
-            output=output,
-            data=data,
-            text_column=text_column,
-            top=top,
-            options=options,
-            argv=sys.argv,
+        document = pipeline.report(
+            sources, ReportOptions(output, data, text_column, top, options, sys.argv)
         )
         return Outcome(
             document,

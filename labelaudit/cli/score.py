@@ -60,16 +60,14 @@ def score(
     pipeline, sources = engine.pipeline(inputs.sources(), multi_label=scoring.multi_label)
     if multilabel.run("score", locals()):
         return
+    from labelaudit.pipeline.options import ResultOptions, ScoreOptions
     from labelaudit.report import terminal
 
     def work() -> Outcome:
         document = pipeline.score_labels(
             sources,
-            method=method.value,
-            adjust_pred_probs=adjust_pred_probs,
-            output=output,
-            top=top,
-            csv_safe=csv_safe,
+            ScoreOptions(method.value, adjust_pred_probs),
+            ResultOptions(output, top, csv_safe=csv_safe),
         )
         return Outcome(
             document, lambda console: terminal.render_score(console, document, document["lowest"])

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.pipeline.checks import CheckResult, flagged_fraction_check
+from labelaudit.pipeline.options import IssueOptions, ResultOptions, ScoreOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,9 +65,7 @@ class AuditSources:
         )
 
 
-def flag_issues(
-    inputs: AuditInputs, *, filter_by: str, frac_noise: float, min_examples_per_class: int
-) -> tuple[LabelStats, np.ndarray]:
+def flag_issues(inputs: AuditInputs, options: IssueOptions) -> tuple[LabelStats, np.ndarray]:
     """The core's statistics and its issue mask for validated inputs (find-issues, clean).
 
     Probabilities memory-mapped and larger than :data:`RELEASE_BYTES` have their pages released
@@ -84,13 +83,7 @@ def flag_issues(
         inputs.labels, inputs.pred_probs, release_rows=release, assume_valid=True
     )
     is_issue = find_label_issues(
-        inputs.labels,
-        inputs.pred_probs,
-        filter_by=filter_by,
-        frac_noise=frac_noise,
-        min_examples_per_class=min_examples_per_class,
-        stats=stats,
-        release_rows=release,
+        inputs.labels, inputs.pred_probs, stats=stats, release_rows=release, **options.filtering()
     )
     return stats, is_issue
 
@@ -255,36 +248,25 @@ def _flagged_by_class(
 
 
 def find_issues(
-    sources: AuditSources,
-    *,
-    filter_by: str = "prune_by_noise_rate",
-    rank_by: str = "self_confidence",
-    frac_noise: float = 1.0,
-    min_examples_per_class: int = 1,
-    output: Path | None = None,
-    all_rows: bool = False,
-    top: int = 10,
-    fail_above: float | None = None,
-    csv_safe: bool = False,
+    sources: AuditSources, options: IssueOptions | None = None, results: ResultOptions | None = None
 ) -> tuple[dict[str, Any], CheckResult]:
-    """Flag the label issues, rank them, write ``output``; the document and the gate's result.
+    """Flag the label issues, rank them, write ``results.output``; the document and the gate's
+    result.
 
-    The document's ``issues`` are the *top* most likely errors (lowest *rank_by* score first).
+    The document's ``issues`` are the ``results.top`` most likely errors (lowest
+    ``options.rank_by`` score first).
     """
     from labelaudit.core.ranking import order_label_issues
     from labelaudit.io.paths import check_output
     from labelaudit.io.tables import TABLE_SUFFIXES
 
+    options, results = options or IssueOptions(), results or ResultOptions()
+    output = results.output
     if output is not None:
         check_output(output, TABLE_SUFFIXES, sources.paths())
     inputs = sources.load(release_pages=False)  # pruning re-reads every row
-    stats, is_issue = flag_issues(
-        inputs,
-        filter_by=filter_by,
-        frac_noise=frac_noise,
-        min_examples_per_class=min_examples_per_class,
-    )
-    scores = quality_scores(inputs, stats, method=rank_by, adjust_pred_probs=False)
+    stats, is_issue = flag_issues(inputs, options)
+    scores = quality_scores(inputs, stats, method=options.rank_by, adjust_pred_probs=False)
     warning = _weak_model_warning(stats)
     n_examples, n_classes = inputs.n_examples, inputs.n_classes
     per_class = _flagged_by_class(inputs, stats, is_issue)
@@ -293,17 +275,15 @@ def find_issues(
     # file, or frees a table's, which keeps peak memory near one copy of the input.
     del inputs, stats
     ranked = order_label_issues(is_issue, scores)
-    rows = n_examples if all_rows else ranked
-    _write_rows(output, rows, row_facts, csv_safe=csv_safe, is_label_issue=is_issue)
+    rows = n_examples if results.all_rows else ranked
+    _write_rows(output, rows, row_facts, csv_safe=results.csv_safe, is_label_issue=is_issue)
     return issues_document(
-        rows_records(ranked[:top], **row_facts),
+        rows_records(ranked[: results.top], **row_facts),
+        options,
+        results,
         n_examples=n_examples,
         n_classes=n_classes,
         n_label_issues=int(ranked.shape[0]),
-        filter_by=filter_by,
-        rank_by=rank_by,
-        output=output,
-        fail_above=fail_above,
         warning=warning,
         per_class=per_class,
     )
@@ -311,26 +291,29 @@ def find_issues(
 
 def issues_document(
     records: list[dict[str, Any]],
+    options: IssueOptions,
+    results: ResultOptions,
     *,
     n_examples: int,
     n_label_issues: int,
-    output: Path | None,
-    fail_above: float | None,
     warning: str | None,
     **fields: Any,
 ) -> tuple[dict[str, Any], CheckResult]:
     """find-issues' document and its ``--fail-above`` gate, from the numbers of either engine.
 
-    *fields* are :func:`~labelaudit.report.documents.find_issues_document`'s ``n_classes``,
-    ``filter_by``, ``rank_by`` and ``per_class`` (its ``classes``).
+    *fields* are :func:`~labelaudit.report.documents.find_issues_document`'s ``n_classes``
+    and ``per_class`` (its ``classes``).
     """
     from labelaudit.report import documents
 
+    output, fail_above = results.output, results.fail_above
     checks = flagged_fraction_check(n_label_issues / n_examples, fail_above)
     document = documents.find_issues_document(
         records,
         n_examples=n_examples,
         n_label_issues=n_label_issues,
+        filter_by=options.filter_by,
+        rank_by=options.rank_by,
         output=None if output is None else str(output),
         fail_above=fail_above,
         warnings=[warning] if warning else [],
@@ -341,27 +324,18 @@ def issues_document(
 
 
 def score_labels(
-    sources: AuditSources,
-    *,
-    method: str = "self_confidence",
-    adjust_pred_probs: bool = False,
-    output: Path | None = None,
-    top: int = 10,
-    csv_safe: bool = False,
+    sources: AuditSources, options: ScoreOptions | None = None, results: ResultOptions | None = None
 ) -> dict[str, Any]:
-    """Score every label, write ``output`` (every row, input order); the ``score`` document."""
+    """Score every label, write ``results.output`` (every row, input order); the ``score``
+    document."""
     from labelaudit.core.counting import compute_label_stats, predicted_labels
-    from labelaudit.core.ranking import lowest_scores
-    from labelaudit.errors import InputError
     from labelaudit.io.npy import page_releaser
     from labelaudit.io.paths import check_output
     from labelaudit.io.tables import TABLE_SUFFIXES
-    from labelaudit.report import documents
 
-    if adjust_pred_probs and method == "confidence_weighted_entropy":
-        raise InputError(
-            "--adjust-pred-probs cannot be combined with --method confidence_weighted_entropy."
-        )
+    options, results = options or ScoreOptions(), results or ResultOptions()
+    options.check()
+    method, adjust_pred_probs, output = options.method, options.adjust_pred_probs, results.output
     if output is not None:
         check_output(output, TABLE_SUFFIXES, sources.paths())
     inputs = sources.load()
@@ -378,37 +352,28 @@ def score_labels(
     n_examples = inputs.n_examples
     row_facts = _row_facts(inputs, predicted, scores)
     del inputs, stats  # unmaps a memory-mapped --probs file before the output is built
-    _write_rows(output, n_examples, row_facts, csv_safe=csv_safe)
+    _write_rows(output, n_examples, row_facts, csv_safe=results.csv_safe)
+    return score_document(options, results, scores, row_facts, n_examples=n_examples)
+
+
+def score_document(
+    options: ScoreOptions,
+    results: ResultOptions,
+    scores: np.ndarray,
+    row_facts: dict[str, Any],
+    *,
+    n_examples: int,
+) -> dict[str, Any]:
+    """score's document from every row's *scores* and row facts (either engine)."""
+    from labelaudit.core.ranking import lowest_scores
+    from labelaudit.report import documents
+
+    output = results.output
     return documents.score_document(
-        rows_records(lowest_scores(scores, top), **row_facts),
+        rows_records(lowest_scores(scores, results.top), **row_facts),
         n_examples=n_examples,
-        method=method,
-        adjust_pred_probs=adjust_pred_probs,
+        method=options.method,
+        adjust_pred_probs=options.adjust_pred_probs,
         scores=scores,
         output=None if output is None else str(output),
     )
-
-
-_MOVED_TO_HEALTH = frozenset(
-    {
-        "FLAGGED_COUNT_LIMIT",
-        "MAX_DOCUMENT_MATRIX_CLASSES",
-        "HealthResult",
-        "health",
-        "resolve_class_order",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    """The names that moved to :mod:`labelaudit.pipeline.health`, still importable from here.
-
-    Load-bearing: :func:`labelaudit.cli.engine.pipeline_for` hands this module to the commands
-    as the local engine, beside ``dask_audit``, and they call its ``health``. A plain import
-    would be circular (``health`` imports this module).
-    """
-    if name in _MOVED_TO_HEALTH:
-        from labelaudit.pipeline import health
-
-        return getattr(health, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

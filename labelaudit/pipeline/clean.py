@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from labelaudit.errors import InputError, listing
 from labelaudit.pipeline.audit import AuditSources, flag_issues
 from labelaudit.pipeline.clean_table import CleanedTable, clean_table
+from labelaudit.pipeline.options import CleanOptions, IssueOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,40 +57,31 @@ class FlaggedRows:
 
 
 def clean_dataset(
-    data: Path,
-    output: Path,
-    *,
-    sources: AuditSources | None = None,
-    issues: Path | None = None,
-    label_column: str | None = None,
-    action: str = "remove",
-    filter_by: str = "prune_by_noise_rate",
-    frac_noise: float = 1.0,
-    min_examples_per_class: int = 1,
-    keep_original: str | None = None,
-    min_confidence: float | None = None,
+    data: Path, output: Path, flags: AuditSources | Path, options: CleanOptions | None = None
 ) -> dict[str, Any]:
     """Write DATA without (or with relabelled) label issues to *output*; the ``clean`` document.
 
-    Exactly one of *sources* (audit the labels and probabilities) and *issues* (reuse a
-    find-issues output) is given. *label_column* is DATA's label column (default: the labels
-    table's, else ``label``). *data* ``-`` reads CSV from standard input, *output* ``-`` writes
-    CSV to standard output.
+    *flags* says where the flagged rows come from: the audit of these :class:`AuditSources`
+    (labels and probabilities, with ``options.issues``), or a find-issues output file (its
+    path) to reuse. ``options.label_column`` is DATA's label
+    column (default: the labels table's, else ``label``). *data* ``-`` reads CSV from standard
+    input, *output* ``-`` writes CSV to standard output.
 
-    Parameters
-    ----------
-    keep_original
-        With relabel: a new column holding each row's label before relabelling.
-    min_confidence
-        With relabel: rows whose predicted class has a lower probability are left unchanged.
+    With relabel, ``options.keep_original`` names a new column holding each row's label before
+    relabelling, and rows whose predicted class has a probability below
+    ``options.min_confidence`` are left unchanged.
     """
     from labelaudit.io import rowcopy
 
     if data == rowcopy.STDIO:
-        options = {k: v for k, v in locals().items() if k not in ("data", "rowcopy")}
-        return _clean_stdin(options)
+        return _clean_stdin(output, flags, options)
     from labelaudit.io.streams import read_once
 
+    sources = flags if isinstance(flags, AuditSources) else None
+    issues = flags if sources is None else None
+    options = options or CleanOptions()
+    action, label_column = options.action, options.label_column
+    keep_original, min_confidence = options.keep_original, options.min_confidence
     # DATA and the issues file are read twice; a FIFO or /dev/stdin is copied once first.
     data, issues = read_once(data), None if issues is None else read_once(issues)
     data_format = _check_paths(data, output, sources, issues)
@@ -97,7 +89,7 @@ def clean_dataset(
     _check_relabel_options(relabel, keep_original, min_confidence, issues)
     flagged = None
     if sources is not None:
-        flagged = _audit_flags(sources, filter_by, frac_noise, min_examples_per_class, relabel)
+        flagged = _audit_flags(sources, options.issues, relabel)
     column = label_column or (flagged.label_column if flagged else None) or "label"
     label = rowcopy.read_label_column(data, data_format, column)
     if label.n_rows == 0:
@@ -117,24 +109,25 @@ def clean_dataset(
     return document
 
 
-def _clean_stdin(options: dict[str, Any]) -> dict[str, Any]:
+def _clean_stdin(
+    output: Path, flags: AuditSources | Path, options: CleanOptions | None
+) -> dict[str, Any]:
     """clean_dataset on DATA read from standard input, saved to a temporary file first.
 
     clean reads DATA twice (its label column, then its rows), which a pipe cannot do.
     """
     from labelaudit.io import rowcopy
 
-    sources = options.get("sources")
-    # Not sources.paths(): it leaves stdin out. Checked before anything reads standard input.
-    if sources is not None and any(
-        str(path) == str(rowcopy.STDIO) for path in [sources.labels, *sources.probs]
+    # Not flags.paths(): it leaves stdin out. Checked before anything reads standard input.
+    if isinstance(flags, AuditSources) and any(
+        str(path) == str(rowcopy.STDIO) for path in [flags.labels, *flags.probs]
     ):
         raise InputError(
             "DATA - (standard input) can be read only once: give --issues, or --labels and "
             "--probs files."
         )
     with rowcopy.spooled_stdin() as spooled:
-        return clean_dataset(spooled, **options)
+        return clean_dataset(spooled, output, flags, options)
 
 
 def _check_row_count(data: Path, n_rows: int, labels: Path, n_labels: int) -> None:
@@ -189,25 +182,14 @@ def _check_relabel_options(
             )
 
 
-def _audit_flags(
-    sources: AuditSources,
-    filter_by: str,
-    frac_noise: float,
-    min_examples_per_class: int,
-    relabel: bool,
-) -> FlaggedRows:
+def _audit_flags(sources: AuditSources, options: IssueOptions, relabel: bool) -> FlaggedRows:
     """Run the audit on *sources*: its flagged rows, predicted classes and their probability."""
     import numpy as np
 
     from labelaudit.report.documents import class_values
 
     inputs = sources.load()
-    stats, is_issue = flag_issues(
-        inputs,
-        filter_by=filter_by,
-        frac_noise=frac_noise,
-        min_examples_per_class=min_examples_per_class,
-    )
+    stats, is_issue = flag_issues(inputs, options)
     rows = is_issue.nonzero()[0].astype(np.int64)
     predicted_codes = stats.predicted_labels[rows]
     confidence = None

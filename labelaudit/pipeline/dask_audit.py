@@ -1,7 +1,8 @@
 """find-issues, score and health with ``--engine dask``: the numbers of
 :mod:`labelaudit.pipeline.dask_engine`, made into documents by :mod:`labelaudit.pipeline.audit`.
 
-The use cases take the same arguments as :mod:`labelaudit.pipeline.audit`'s and hand their
+The use cases take the same sources-free arguments (:mod:`labelaudit.pipeline.options`) as
+:mod:`labelaudit.pipeline.audit`'s and :mod:`labelaudit.pipeline.health`'s and hand their
 numbers to the same functions (``issues_document``, ``rows_records``, ``health_result``...), so
 the documents, gates and CI outputs are the local engine's. Input: one partitioned Parquet
 dataset holding the labels and the probabilities. Output (``-o``): a folder of
@@ -10,7 +11,6 @@ dataset holding the labels and the probabilities. Output (``-o``): a folder of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from labelaudit.pipeline.dask_engine import (
 )
 from labelaudit.pipeline.dask_finish import assemble_file, fetch, last_pass, top_rows
 from labelaudit.pipeline.dask_tasks import FinishPlan, PartitionSpec, PartitionWork, finish_task
+from labelaudit.pipeline.options import HealthOptions, IssueOptions, ResultOptions, ScoreOptions
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,13 @@ def top_records(
 
 
 def issue_works(
-    client: Any, specs: list[PartitionSpec], stats: MergedStats, filter_by: str, **options: Any
+    client: Any, specs: list[PartitionSpec], stats: MergedStats, options: IssueOptions
 ) -> tuple[dict[Any, Any] | None, list[PartitionWork]]:
     """The driver's decisions for find-issues: the noise-rate cut-offs, and per partition its
     tied picks, prune-by-class picks or ``low_*`` selection."""
     from labelaudit.core.filtering import _warn_small_classes, prune_count_matrix
 
+    filter_by, minimum = options.filter_by, options.min_examples_per_class
     offsets = stats.offsets
     works = [PartitionWork(offset=int(offsets[p]), tied={}) for p in range(len(specs))]
     if filter_by.startswith("low_"):
@@ -119,11 +121,10 @@ def issue_works(
         ]
     if filter_by in ("confident_learning", "predicted_neq_given"):
         return None, works
-    minimum = options["min_examples_per_class"]
     prune_counts = prune_count_matrix(
         stats.calibrated_joint,
         stats.class_counts,
-        frac_noise=options["frac_noise"],
+        frac_noise=options.frac_noise,
         min_examples_per_class=minimum,
     )
     _warn_small_classes(stats.class_counts, minimum)
@@ -144,66 +145,63 @@ def issue_works(
 
 
 def find_issues(
-    sources: DaskSources,
-    *,
-    filter_by: str = "prune_by_noise_rate",
-    rank_by: str = "self_confidence",
-    frac_noise: float = 1.0,
-    min_examples_per_class: int = 1,
-    output: Path | None = None,
-    all_rows: bool = False,
-    top: int = 10,
-    fail_above: float | None = None,
-    csv_safe: bool = False,  # no CSV output with --engine dask
+    sources: DaskSources, options: IssueOptions | None = None, results: ResultOptions | None = None
 ) -> tuple[dict[str, Any], CheckResult]:
     """find-issues with the Dask engine: the local engine's document and rows, bit for bit.
 
     The driver holds the flagged rows' scores (to rank them globally), never N-vectors.
+    ``results.csv_safe`` is unused: there is no CSV output with ``--engine dask``.
     """
     from labelaudit.pipeline.model_quality import counts_accuracy_warning
     from labelaudit.report import documents
 
-    _check_output(output, sources)
+    options, results = options or IssueOptions(), results or ResultOptions()
+    _check_output(results.output, sources)
     specs = sources.specs()
-    one_file = output is not None and bool(output.suffix)
     with dask_client(sources.scheduler) as client:
-        stats = merged_stats(client, specs, filter_by)
-        cuts, works = issue_works(
-            client,
-            specs,
-            stats,
-            filter_by,
-            frac_noise=frac_noise,
-            min_examples_per_class=min_examples_per_class,
-        )
-        plan = FinishPlan(
-            "find-issues",
-            stats.thresholds,
-            filter_by,
-            cuts,
-            method=rank_by,
-            all_rows=all_rows,
-            ranked_parts=not one_file,
-        )
-        with last_pass(client, specs, plan, works, output) as (futures, folder):
-            issues = ranked_issues(client, futures, top)
-            if one_file:
-                order = None if all_rows else issues.ranked
-                assemble_file(output, folder, len(specs), order)  # type: ignore[arg-type]
+        stats = merged_stats(client, specs, options.filter_by)
+        issues = _flagged_and_ranked(client, specs, stats, options, results)
     warning = audit.raise_warning(counts_accuracy_warning(stats.n_correct, stats.class_counts))
     per_class = documents.flagged_by_class(stats.classes, stats.class_counts, issues.by_class)
     return audit.issues_document(
         top_records(issues.top, stats.classes, sources.id_column),
+        options,
+        results,
         n_examples=stats.n_examples,
         n_classes=stats.n_classes,
         n_label_issues=int(issues.ranked.shape[0]),
-        filter_by=filter_by,
-        rank_by=rank_by,
-        output=output,
-        fail_above=fail_above,
         warning=warning,
         per_class=per_class,
     )
+
+
+def _flagged_and_ranked(
+    client: Any,
+    specs: list[PartitionSpec],
+    stats: MergedStats,
+    options: IssueOptions,
+    results: ResultOptions,
+) -> RankedIssues:
+    """find-issues' last pass: flag each partition's rows, write ``results.output`` (a folder
+    of parts, or one file assembled from them), and rank the flagged rows globally."""
+    output = results.output
+    one_file = output is not None and bool(output.suffix)
+    cuts, works = issue_works(client, specs, stats, options)
+    plan = FinishPlan(
+        "find-issues",
+        stats.thresholds,
+        options.filter_by,
+        cuts,
+        method=options.rank_by,
+        all_rows=results.all_rows,
+        ranked_parts=not one_file,
+    )
+    with last_pass(client, specs, plan, works, output) as (futures, folder):
+        issues = ranked_issues(client, futures, results.top)
+        if one_file:
+            order = None if results.all_rows else issues.ranked
+            assemble_file(output, folder, len(specs), order)  # type: ignore[arg-type]
+    return issues
 
 
 @dataclass(frozen=True)
@@ -232,49 +230,35 @@ def ranked_issues(client: Any, futures: list[Any], top: int) -> RankedIssues:
 
 
 def score_labels(
-    sources: DaskSources,
-    *,
-    method: str = "self_confidence",
-    adjust_pred_probs: bool = False,
-    output: Path | None = None,
-    top: int = 10,
-    csv_safe: bool = False,  # no CSV output with --engine dask
+    sources: DaskSources, options: ScoreOptions | None = None, results: ResultOptions | None = None
 ) -> dict[str, Any]:
     """score with the Dask engine: every row's score (written in input order) and the document.
 
     The N scores, labels and predictions are gathered on the driver: the document's mean is
     numpy's pairwise mean over all of them in row order, as the local engine computes it.
+    ``results.csv_safe`` is unused: there is no CSV output with ``--engine dask``.
     """
-    from labelaudit.core.ranking import lowest_scores
-    from labelaudit.report import documents
-
-    if adjust_pred_probs and method == "confidence_weighted_entropy":
-        raise InputError(
-            "--adjust-pred-probs cannot be combined with --method confidence_weighted_entropy."
-        )
+    options, results = options or ScoreOptions(), results or ResultOptions()
+    options.check()
+    output = results.output
     _check_output(output, sources)
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
         thresholds, offsets = None, _row_offsets(client, specs)
-        if adjust_pred_probs:
+        if options.adjust_pred_probs:
             thresholds = merged_stats(client, specs).thresholds
-        plan = FinishPlan("score", thresholds, method=method, adjust_pred_probs=adjust_pred_probs)
+        plan = FinishPlan(
+            "score", thresholds, method=options.method, adjust_pred_probs=options.adjust_pred_probs
+        )
         works = [PartitionWork(offset=int(offsets[p]), tied={}) for p in range(len(specs))]
         with last_pass(client, specs, plan, works, output) as (futures, folder):
-            results = client.gather(futures)
+            parts = client.gather(futures)
             if output is not None and output.suffix:
                 assemble_file(output, folder, len(specs))  # type: ignore[arg-type]
-    classes = next((r["classes"] for r in results if r["n_rows"]), results[0]["classes"])
-    facts = gathered_facts(results, classes, sources.id_column)
+    classes = next((r["classes"] for r in parts if r["n_rows"]), parts[0]["classes"])
+    facts = gathered_facts(parts, classes, sources.id_column)
     scores = facts["scores"]
-    return documents.score_document(
-        audit.rows_records(lowest_scores(scores, top), **facts),
-        n_examples=int(scores.shape[0]),
-        method=method,
-        adjust_pred_probs=adjust_pred_probs,
-        scores=scores,
-        output=None if output is None else str(output),
-    )
+    return audit.score_document(options, results, scores, facts, n_examples=int(scores.shape[0]))
 
 
 def _row_offsets(client: Any, specs: list[PartitionSpec]) -> np.ndarray:
@@ -293,14 +277,7 @@ def _flagged_count(client: Any, specs: list[PartitionSpec], stats: MergedStats) 
 
     with warnings.catch_warnings():  # find-issues' warnings (small classes) are not health's
         warnings.simplefilter("ignore")
-        cuts, works = issue_works(
-            client,
-            specs,
-            stats,
-            "prune_by_noise_rate",
-            frac_noise=1.0,
-            min_examples_per_class=1,
-        )
+        cuts, works = issue_works(client, specs, stats, IssueOptions())
     plan = FinishPlan("find-issues", stats.thresholds, "prune_by_noise_rate", cuts)
     counting = [PartitionWork(w.offset, w.tied, count_only=True) for w in works]
     futures = client.map(finish_task, specs, [plan] * len(specs), counting, pure=False)
@@ -308,15 +285,7 @@ def _flagged_count(client: Any, specs: list[PartitionSpec], stats: MergedStats) 
 
 
 def health(
-    sources: DaskSources,
-    *,
-    output: Path | None = None,
-    max_noise_rate: float | None = None,
-    max_class_noise_rate: float | None = None,
-    top: int = 10,
-    all_pairs: bool = False,
-    class_order: Sequence[str] | None = None,
-    flagged_count: bool | None = None,
+    sources: DaskSources, options: HealthOptions | None = None
 ) -> health_module.HealthResult:
     """health with the Dask engine: the local engine's result, from merged partials."""
     from labelaudit.core.health import health_report
@@ -324,32 +293,30 @@ def health(
     from labelaudit.pipeline.health_limits import skip_zero_pairs
     from labelaudit.pipeline.model_quality import counts_accuracy_warning
 
-    if output is not None:
-        check_output(output, (".json",), sources.paths())
+    options = options or HealthOptions()
+    if options.output is not None:
+        check_output(options.output, (".json",), sources.paths())
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
         stats = merged_stats(client, specs)
         flagged = None
-        if health_module.counts_flagged(stats.n_examples, stats.n_classes, flagged_count):
+        if health_module.counts_flagged(stats.n_examples, stats.n_classes, options.flagged_count):
             flagged = _flagged_count(client, specs, stats)
     order = None
-    if class_order is not None:
-        order = health_module.resolve_class_order(stats.classes, class_order)
+    if options.class_order is not None:
+        order = health_module.resolve_class_order(stats.classes, options.class_order)
     report = health_report(
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
         stats=stats,  # type: ignore[arg-type]
-        top_pairs=None if all_pairs else top,
-        skip_zero_pairs=skip_zero_pairs(stats.n_classes, all_pairs),
+        top_pairs=None if options.all_pairs else options.top,
+        skip_zero_pairs=skip_zero_pairs(stats.n_classes, options.all_pairs),
     )
     return health_module.health_result(
         report,
         stats.classes,
+        options,
         counts=health_module.health_counts(report, flagged),
         warning=audit.raise_warning(counts_accuracy_warning(stats.n_correct, stats.class_counts)),
         order=order,
-        top=top,
-        all_pairs=all_pairs,
-        output=output,
-        gates=(max_noise_rate, max_class_noise_rate),
     )

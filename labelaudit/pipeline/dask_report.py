@@ -9,8 +9,6 @@ partitions in row order (the local engine's float64 sum, bit for bit).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,39 +18,29 @@ from labelaudit.pipeline.dask_audit import DaskSources, issue_works, ranked_issu
 from labelaudit.pipeline.dask_engine import MergedStats, dask_client, merged_stats
 from labelaudit.pipeline.dask_finish import fetch, last_pass
 from labelaudit.pipeline.dask_tasks import FinishPlan, PartitionSpec
-from labelaudit.pipeline.report import AuditNumbers, IssueOptions
+from labelaudit.pipeline.options import IssueOptions, ReportOptions
+from labelaudit.pipeline.report import AuditNumbers
 
 
-def report(
-    sources: DaskSources,
-    *,
-    output: Path,
-    data: Path | None = None,
-    text_column: str | None = None,
-    top: int = 50,
-    options: IssueOptions | None = None,
-    argv: Sequence[str] = (),
-) -> dict[str, Any]:
+def report(sources: DaskSources, options: ReportOptions) -> dict[str, Any]:
     """The local engine's :func:`~labelaudit.pipeline.report.report`, computed on the cluster.
 
-    DATA is not taken: it would be read whole on this machine (and checked against every id).
+    DATA (``options.data``) is not taken: it would be read whole on this machine (and checked
+    against every id).
     """
     from labelaudit.pipeline import report as local
     from labelaudit.report import html
 
     html.require_report_extra()
-    if data is not None:
+    if options.data is not None:
         raise InputError(
             "--data: not available with --engine dask (DATA would be read whole on this "
             "machine); join the flagged rows of find-issues --engine dask -o with your data."
         )
-    local.check_paths(sources, output, None, text_column)  # type: ignore[arg-type]
-    options = options or IssueOptions()
-    numbers = audit_numbers(sources, options, top)
+    local.check_paths(sources, options)  # type: ignore[arg-type]
+    numbers = audit_numbers(sources, options.issues, options.top)
     inputs = {"labels": str(sources.dataset), "probs": [str(path) for path in sources.probs]}
-    return local.write_report(
-        numbers, output, options, inputs=inputs, data=None, data_columns=None, top=top, argv=argv
-    )
+    return local.write_report(numbers, options, inputs=inputs, data_columns=None)
 
 
 def audit_numbers(sources: DaskSources, options: IssueOptions, top: int) -> AuditNumbers:
@@ -63,14 +51,7 @@ def audit_numbers(sources: DaskSources, options: IssueOptions, top: int) -> Audi
     specs = sources.specs()
     with dask_client(sources.scheduler) as client:
         stats = merged_stats(client, specs, options.filter_by)
-        cuts, works = issue_works(
-            client,
-            specs,
-            stats,
-            options.filter_by,
-            frac_noise=options.frac_noise,
-            min_examples_per_class=options.min_examples_per_class,
-        )
+        cuts, works = issue_works(client, specs, stats, options)
         plan = FinishPlan("report", stats.thresholds, options.filter_by, cuts, options.rank_by)
         with last_pass(client, specs, plan, works, None) as (futures, _):
             issues = ranked_issues(client, futures, top)

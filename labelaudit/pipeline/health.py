@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.pipeline import health_limits as limits
 from labelaudit.pipeline.audit import AuditSources, _weak_model_warning
 from labelaudit.pipeline.checks import CheckResult, gate_health_document
+from labelaudit.pipeline.options import HealthOptions
 
 if TYPE_CHECKING:
     from labelaudit.core.counting import LabelStats
@@ -148,62 +148,42 @@ def _stats_and_report(
     return stats, report
 
 
-def health(
-    sources: AuditSources,
-    *,
-    output: Path | None = None,
-    max_noise_rate: float | None = None,
-    max_class_noise_rate: float | None = None,
-    top: int = 10,
-    all_pairs: bool = False,
-    class_order: Sequence[str] | None = None,
-    flagged_count: bool | None = None,
-) -> HealthResult:
-    """The dataset's label health; writes the JSON document to ``output`` when given.
+def health(sources: AuditSources, options: HealthOptions | None = None) -> HealthResult:
+    """The dataset's label health; writes the JSON document to ``options.output`` when given.
 
-    The document lists the *top* overlapping pairs and confusions (every pair, and the noise
-    matrix whatever K, with *all_pairs*); *class_order* names every class once and sets the
-    order of the noise matrix (and of the human tables). *flagged_count* decides whether the
-    ``counts`` include find-issues' flagged rows (default: for inputs up to
+    The document lists the ``options.top`` overlapping pairs and confusions (every pair, and
+    the noise matrix whatever K, with ``all_pairs``); ``class_order`` names every class once
+    and sets the order of the noise matrix (and of the human tables). ``flagged_count`` decides
+    whether the ``counts`` include find-issues' flagged rows (default: for inputs up to
     :data:`FLAGGED_COUNT_LIMIT` probabilities).
     """
     from labelaudit.io.paths import check_output
 
-    if output is not None:
-        check_output(output, (".json",), sources.paths())
+    options = options or HealthOptions()
+    if options.output is not None:
+        check_output(options.output, (".json",), sources.paths())
     inputs = sources.load()
-    order = None if class_order is None else resolve_class_order(inputs.classes, class_order)
-    skip_zeros = limits.skip_zero_pairs(inputs.n_classes, all_pairs)
-    top_pairs = None if all_pairs else top
+    order = None
+    if options.class_order is not None:
+        order = resolve_class_order(inputs.classes, options.class_order)
+    skip_zeros = limits.skip_zero_pairs(inputs.n_classes, options.all_pairs)
+    top_pairs = None if options.all_pairs else options.top
     stats, report = _stats_and_report(inputs, top_pairs=top_pairs, skip_zeros=skip_zeros)
-    counts = _health_counts(inputs, stats, report, flagged_count=flagged_count)
+    counts = _health_counts(inputs, stats, report, flagged_count=options.flagged_count)
     warning = _weak_model_warning(stats)
     classes = inputs.classes
     del inputs, stats
-    return health_result(
-        report,
-        classes,
-        counts=counts,
-        warning=warning,
-        order=order,
-        top=top,
-        all_pairs=all_pairs,
-        output=output,
-        gates=(max_noise_rate, max_class_noise_rate),
-    )
+    return health_result(report, classes, options, counts=counts, warning=warning, order=order)
 
 
 def health_result(
     report: HealthReport,
     classes: list[Any],
+    options: HealthOptions,
     *,
     counts: dict[str, Any],
     warning: str | None,
     order: list[int] | None,
-    top: int,
-    all_pairs: bool,
-    output: Path | None,
-    gates: tuple[float | None, float | None],
 ) -> HealthResult:
     """health's document, gates (max noise rate, max class noise rate) and ``-o`` file, from
     the core's report (either engine)."""
@@ -211,15 +191,20 @@ def health_result(
     from labelaudit.io.paths import write_text
     from labelaudit.report import documents
 
+    all_pairs, output = options.all_pairs, options.output
     document = documents.health_document(
         report,
         classes,
         counts=counts,
-        confusions=top_confusions(report.noise_matrix, top),
+        confusions=top_confusions(report.noise_matrix, options.top),
         noise_matrix=_noise_matrix_part(report, classes, order, all_pairs=all_pairs),
         warnings=[warning] if warning else [],
     )
-    checks = gate_health_document(document, max_noise_rate=gates[0], max_class_noise_rate=gates[1])
+    checks = gate_health_document(
+        document,
+        max_noise_rate=options.max_noise_rate,
+        max_class_noise_rate=options.max_class_noise_rate,
+    )
     if limits.skip_zero_pairs(report.n_classes, all_pairs):
         document["overlapping_classes_omitted"] = limits.zero_pairs_note(report.n_classes)
     if output is not None:

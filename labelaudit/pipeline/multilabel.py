@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
 from labelaudit.pipeline.checks import CheckResult, flagged_fraction_check, gate_health_document
+from labelaudit.pipeline.options import IssueOptions, ResultOptions, ScoreOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -155,18 +156,13 @@ class RowFacts:
 
 
 def flag_multilabel_issues(
-    inputs: MultilabelInputs, *, filter_by: str, frac_noise: float, min_examples_per_class: int
+    inputs: MultilabelInputs, options: IssueOptions
 ) -> tuple[np.ndarray, np.ndarray]:
     """The core's issue mask and per-class flags for loaded inputs (find-issues, clean)."""
     from labelaudit.core.multilabel import find_multilabel_issues
 
     return find_multilabel_issues(
-        inputs.labels,
-        inputs.pred_probs,
-        filter_by=filter_by,
-        frac_noise=frac_noise,
-        min_examples_per_class=min_examples_per_class,
-        return_per_class=True,
+        inputs.labels, inputs.pred_probs, return_per_class=True, **options.filtering()
     )
 
 
@@ -198,72 +194,52 @@ def _disagreeing(inputs: MultilabelInputs) -> Any:
 
 def find_issues(
     sources: MultilabelSources,
-    *,
-    filter_by: str = "prune_by_noise_rate",
-    rank_by: str = "self_confidence",
-    frac_noise: float = 1.0,
-    min_examples_per_class: int = 1,
+    options: IssueOptions | None = None,
+    results: ResultOptions | None = None,
     aggregation: Aggregation | None = None,
-    output: Path | None = None,
-    all_rows: bool = False,
-    top: int = 10,
-    fail_above: float | None = None,
 ) -> tuple[dict[str, Any], CheckResult]:
-    """Flag the rows whose label set looks wrong, rank them, write ``output``.
+    """Flag the rows whose label set looks wrong, rank them, write ``results.output``.
 
     ``issue_classes`` of a row are the classes its per-class filter flagged (with the
     ``low_*`` filters, a flagged row can have none). Rows are ranked by the aggregated label
-    quality of *rank_by* (lowest first).
+    quality of ``options.rank_by`` (lowest first). ``results.csv_safe`` is unused.
     """
     import numpy as np
 
     from labelaudit.core.multilabel import order_multilabel_issues
     from labelaudit.report import multilabel_view
 
+    options, results = options or IssueOptions(), results or ResultOptions()
     aggregation = aggregation or Aggregation()
+    output, all_rows = results.output, results.all_rows
     _check_output(output, sources)
     inputs = sources.load()
-    mask, per_class = flag_multilabel_issues(
-        inputs,
-        filter_by=filter_by,
-        frac_noise=frac_noise,
-        min_examples_per_class=min_examples_per_class,
-    )
-    scores = aggregation.scores(inputs, rank_by)
+    mask, per_class = flag_multilabel_issues(inputs, options)
+    scores = aggregation.scores(inputs, options.rank_by)
     ranked = order_multilabel_issues(mask, scores)
     facts = RowFacts(inputs, scores, per_class, mask if all_rows else None)
     n_examples = inputs.n_examples
     _write(output, facts, np.arange(n_examples) if all_rows else ranked, sources.separator)
-    checks = flagged_fraction_check(ranked.shape[0] / n_examples, fail_above)
-    options = {
-        "filter_by": filter_by,
-        "rank_by": rank_by,
-        "frac_noise": frac_noise,
-        "min_examples_per_class": min_examples_per_class,
-        **aggregation.options(),
-    }
+    checks = flagged_fraction_check(ranked.shape[0] / n_examples, results.fail_above)
     document = multilabel_view.find_issues_document(
-        facts.records(ranked[:top]),
+        facts.records(ranked[: results.top]),
         n_examples=n_examples,
         n_classes=inputs.n_classes,
         n_label_issues=int(ranked.shape[0]),
-        options=options,
+        options={**vars(options), **aggregation.options()},
         output=None if output is None else str(output),
-        fail_above=fail_above,
+        fail_above=results.fail_above,
     )
     return document, checks
 
 
 def score_labels(
     sources: MultilabelSources,
-    *,
-    method: str = "self_confidence",
-    adjust_pred_probs: bool = False,
+    options: ScoreOptions | None = None,
+    results: ResultOptions | None = None,
     aggregation: Aggregation | None = None,
-    output: Path | None = None,
-    top: int = 10,
 ) -> dict[str, Any]:
-    """Score every row's label set, write ``output`` (every row, input order).
+    """Score every row's label set, write ``results.output`` (every row, input order).
 
     ``issue_classes`` are the classes where the given tag disagrees with ``p >= 0.5``.
     """
@@ -272,21 +248,19 @@ def score_labels(
     from labelaudit.core.ranking import lowest_scores
     from labelaudit.report import multilabel_view
 
-    if adjust_pred_probs and method == "confidence_weighted_entropy":
-        raise InputError(
-            "--adjust-pred-probs cannot be combined with --method confidence_weighted_entropy."
-        )
+    options, results = options or ScoreOptions(), results or ResultOptions()
+    options.check()
     aggregation = aggregation or Aggregation()
+    output = results.output
     _check_output(output, sources)
     inputs = sources.load()
-    scores = aggregation.scores(inputs, method, adjust_pred_probs)
+    scores = aggregation.scores(inputs, options.method, options.adjust_pred_probs)
     facts = RowFacts(inputs, scores, _disagreeing(inputs))
     _write(output, facts, np.arange(inputs.n_examples), sources.separator)
-    options = {"method": method, "adjust_pred_probs": adjust_pred_probs, **aggregation.options()}
     return multilabel_view.score_document(
-        facts.records(lowest_scores(scores, top)),
+        facts.records(lowest_scores(scores, results.top)),
         n_examples=inputs.n_examples,
-        options=options,
+        options={**vars(options), **aggregation.options()},
         mean_quality=float(np.mean(scores)),
         min_quality=float(np.min(scores)),
         output=None if output is None else str(output),

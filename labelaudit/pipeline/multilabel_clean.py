@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, listing
+from labelaudit.pipeline.options import CleanOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,25 +73,20 @@ def _class_changes(
 
 
 def clean_multilabel(
-    data: Path,
-    output: Path,
-    *,
-    sources: MultilabelSources,
-    label_column: str | None = None,
-    action: str = "remove",
-    filter_by: str = "prune_by_noise_rate",
-    frac_noise: float = 1.0,
-    min_examples_per_class: int = 1,
+    data: Path, output: Path, *, sources: MultilabelSources, options: CleanOptions | None = None
 ) -> dict[str, Any]:
     """Write DATA without (or with relabelled) multi-label issues to *output*; the document.
 
     *sources* read the label sets (DATA's label column by default) and the probabilities; the
-    column relabelled is *label_column*, else the one the labels came from, else ``label``.
+    rows are flagged with ``options.issues``; the column relabelled is
+    ``options.label_column``, else the one the labels came from, else ``label``.
     """
     import numpy as np
 
     from labelaudit.pipeline.multilabel import flag_multilabel_issues
 
+    options = options or CleanOptions()
+    action = options.action
     table = _read_data(data, output, sources.paths())
     inputs = sources.load()
     if inputs.n_examples != table.num_rows:
@@ -98,17 +94,12 @@ def clean_multilabel(
             f"{data}: has {table.num_rows} rows but {sources.labels} has {inputs.n_examples}; "
             "both must list the same rows in the same order."
         )
-    mask, per_class = flag_multilabel_issues(
-        inputs,
-        filter_by=filter_by,
-        frac_noise=frac_noise,
-        min_examples_per_class=min_examples_per_class,
-    )
+    mask, per_class = flag_multilabel_issues(inputs, options.issues)
     rows = np.flatnonzero(mask)
     if action == "remove":
         cleaned = _removed(table, mask), None, len(rows)
     else:
-        column = label_column or inputs.label_column or "label"
+        column = options.label_column or inputs.label_column or "label"
         cleaned = _relabelled(table, column, inputs, per_class, rows, sources, data)
     return _written(cleaned, output, sources.separator, action, inputs.labels, inputs.classes, rows)
 
@@ -194,22 +185,24 @@ def clean_from_issues(
     output: Path,
     *,
     issues: Path,
-    label_column: str | None = None,
     separator: str = ",",
-    action: str = "remove",
+    options: CleanOptions | None = None,
 ) -> dict[str, Any]:
     """``clean --multi-label --issues``: reuse a find-issues output instead of recomputing.
 
     Relabel applies the same rule from the file's ``issue_classes`` (and, for flagged rows with
-    none, its ``predicted_labels``); its ``given_labels`` must match DATA's label sets.
+    none, its ``predicted_labels``); its ``given_labels`` must match DATA's label sets. Of
+    *options*, only ``action`` and ``label_column`` apply.
     """
     import numpy as np
 
     from labelaudit.io.multilabel_issues import read_multilabel_issues
 
+    options = options or CleanOptions()
+    action = options.action
     table = _read_data(data, output, [issues])
     found = read_multilabel_issues(issues, table.num_rows, separator)
-    column = label_column or "label"
+    column = options.label_column or "label"
     if column not in table.column_names:
         raise InputError(
             f"{data}: no label column {column!r}; pass --label-column NAME (columns are "

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit import __version__
 from labelaudit.errors import InputError
 from labelaudit.pipeline.audit import AuditSources, flag_issues, quality_scores
 from labelaudit.pipeline.ci import command_line
+from labelaudit.pipeline.options import IssueOptions, ReportOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,14 +37,7 @@ MAX_PAIRS = 12
 N_BINS = 20
 
 
-@dataclass(frozen=True)
-class IssueOptions:
-    """find-issues' selection and ranking options (the report flags the same rows)."""
-
-    filter_by: str = "prune_by_noise_rate"
-    rank_by: str = "self_confidence"
-    frac_noise: float = 1.0
-    min_examples_per_class: int = 1
+__all__ = ["AuditNumbers", "IssueOptions", "ReportOptions", "report", "write_report"]
 
 
 @dataclass(frozen=True)
@@ -82,67 +75,45 @@ class AuditNumbers:
     id_column: str | None = None
 
 
-def report(
-    sources: AuditSources,
-    *,
-    output: Path,
-    data: Path | None = None,
-    text_column: str | None = None,
-    top: int = 50,
-    options: IssueOptions | None = None,
-    argv: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Audit the inputs and write the HTML report to *output*; the report document.
+def report(sources: AuditSources, options: ReportOptions) -> dict[str, Any]:
+    """Audit the inputs and write the HTML report to ``options.output``; the report document.
 
     Every path is checked before any work (the output's type, that its folder is writable and
     that it is not an input; DATA's id and text columns), and the file is written atomically.
 
-    Parameters
-    ----------
-    data
-        The dataset, one row per label in the same order: its columns are shown beside the top
-        flagged rows. With ``sources.id_column``, DATA's ids must equal the labels'.
-    text_column
-        A column of DATA shown in full (needs *data*).
-    top
-        Flagged rows listed (most likely errors first).
-    argv
-        The command line, shown in the report (``sys.argv``).
+    ``options.data`` is the dataset, one row per label in the same order: its columns are shown
+    beside the ``options.top`` flagged rows (most likely errors first); with
+    ``sources.id_column``, DATA's ids must equal the labels'. ``options.text_column`` is a
+    column of DATA shown in full (needs DATA); ``options.argv`` the command line, shown in the
+    report (``sys.argv``).
     """
     from labelaudit.report import html
 
     html.require_report_extra()
-    data_columns = check_paths(sources, output, data, text_column)
-    options = options or IssueOptions()
+    data_columns = check_paths(sources, options)
     inputs = sources.load(release_pages=False)  # pruning re-reads every row
-    numbers = audit_numbers(inputs, _run_audit(inputs, options), top)
+    numbers = audit_numbers(inputs, _run_audit(inputs, options.issues), options.top)
     del inputs
     inputs_part = {"labels": str(sources.labels), "probs": [str(path) for path in sources.probs]}
-    return write_report(
-        numbers, output, options, inputs=inputs_part, data=data, data_columns=data_columns,
-        top=top, argv=argv,
-    )  # fmt: skip
+    return write_report(numbers, options, inputs=inputs_part, data_columns=data_columns)
 
 
 def write_report(
     numbers: AuditNumbers,
-    output: Path,
-    options: IssueOptions,
+    options: ReportOptions,
     *,
     inputs: dict[str, Any],
-    data: Path | None,
     data_columns: DataColumns | None,
-    top: int,
-    argv: Sequence[str],
 ) -> dict[str, Any]:
     """The report document from the audit's numbers (either engine), written as HTML."""
     from labelaudit.io.paths import write_text
     from labelaudit.report import html
 
-    document = report_document(numbers, options, top=top, argv=argv)
+    data = options.data
+    document = report_document(numbers, options.issues, top=options.top, argv=options.argv)
     document["inputs"] = {**inputs, "data": None if data is None else str(data)}
     document["issues"] = _issue_rows(numbers, data_columns)
-    write_text(html.render_report(document), output)
+    write_text(html.render_report(document), options.output)
     return document
 
 
@@ -209,15 +180,14 @@ def quality_histograms(
     return every, flagged
 
 
-def check_paths(
-    sources: AuditSources, output: Path, data: Path | None, text_column: str | None
-) -> DataColumns | None:
+def check_paths(sources: AuditSources, options: ReportOptions) -> DataColumns | None:
     """Every check that needs no audit: the output, DATA and its columns."""
     from labelaudit.io.data import check_data
     from labelaudit.io.outputs import check_writable_output
 
+    data, text_column = options.data, options.text_column
     inputs = [*sources.paths(), *([data] if data is not None else [])]
-    check_writable_output(output, HTML_SUFFIXES, inputs, "-o/--output")
+    check_writable_output(options.output, HTML_SUFFIXES, inputs, "-o/--output")
     if data is None:
         if text_column is not None:
             raise InputError("--text-column: needs --data (the table that has the column).")
@@ -230,12 +200,7 @@ def _run_audit(inputs: AuditInputs, options: IssueOptions) -> _Audit:
     from labelaudit.core.health import health_report
     from labelaudit.core.ranking import order_label_issues
 
-    stats, is_issue = flag_issues(
-        inputs,
-        filter_by=options.filter_by,
-        frac_noise=options.frac_noise,
-        min_examples_per_class=options.min_examples_per_class,
-    )
+    stats, is_issue = flag_issues(inputs, options)
     scores = quality_scores(inputs, stats, method=options.rank_by, adjust_pred_probs=False)
     health = health_report(  # the document lists the first MAX_PAIRS pairs: no more are made
         inputs.labels, inputs.pred_probs, stats=stats, assume_valid=True, top_pairs=MAX_PAIRS

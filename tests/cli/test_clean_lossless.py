@@ -160,8 +160,10 @@ import resource, sys
 from pathlib import Path
 import labelaudit.cli, numpy, pandas, pyarrow, pyarrow.csv, pyarrow.compute, pyarrow.parquet
 from labelaudit.pipeline.clean import clean_dataset
+from labelaudit.pipeline.options import CleanOptions
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-clean_dataset(Path(sys.argv[1]), Path(sys.argv[2]), issues=Path(sys.argv[3]), action="relabel")
+relabel = CleanOptions(action="relabel")
+clean_dataset(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), relabel)
 print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)
 """
 

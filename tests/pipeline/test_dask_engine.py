@@ -19,6 +19,8 @@ import pytest
 
 from labelaudit.errors import InputError
 from labelaudit.pipeline import audit, dask_audit
+from labelaudit.pipeline import health as health_module
+from labelaudit.pipeline.options import IssueOptions, ResultOptions, ScoreOptions
 from tests.dask_datasets import N_CLASSES, tie_heavy, write_dataset
 
 pytest.importorskip("distributed")
@@ -54,15 +56,18 @@ def same_table(a: Path, b: Path) -> None:
 @pytest.mark.parametrize("rank_by", ["normalized_margin", "confidence_weighted_entropy"])
 def test_rank_by_equals_local(data: Path, scheduler: str, rank_by: str) -> None:
     local, remote = sources(data, scheduler)
-    expected, _ = quietly(audit.find_issues, local, rank_by=rank_by, top=10_000)
-    got, _ = quietly(dask_audit.find_issues, remote, rank_by=rank_by, top=10_000)
+    options, results = IssueOptions(rank_by=rank_by), ResultOptions(top=10_000)
+    expected, _ = quietly(audit.find_issues, local, options, results)
+    got, _ = quietly(dask_audit.find_issues, remote, options, results)
     assert got == expected
 
 
 def test_partitioned_output_holds_the_local_rows(data: Path, scheduler: str, tmp_path: Path):
     local, remote = sources(data, scheduler)
-    quietly(audit.find_issues, local, all_rows=True, output=tmp_path / "all.parquet")
-    quietly(dask_audit.find_issues, remote, all_rows=True, output=tmp_path / "all")
+    every_row = IssueOptions(), ResultOptions(all_rows=True, output=tmp_path / "all.parquet")
+    quietly(audit.find_issues, local, *every_row)
+    every_row = IssueOptions(), ResultOptions(all_rows=True, output=tmp_path / "all")
+    quietly(dask_audit.find_issues, remote, *every_row)
     parts = sorted((tmp_path / "all").iterdir())
     assert [p.name for p in parts] == [f"part-{i:05d}.parquet" for i in range(10)]
     expected = pd.read_parquet(tmp_path / "all.parquet")
@@ -70,7 +75,7 @@ def test_partitioned_output_holds_the_local_rows(data: Path, scheduler: str, tmp
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
-    quietly(dask_audit.find_issues, remote, output=tmp_path / "issues")
+    quietly(dask_audit.find_issues, remote, None, ResultOptions(output=tmp_path / "issues"))
     flagged = pd.concat([pd.read_parquet(p) for p in sorted((tmp_path / "issues").iterdir())])
     expected_issues = expected[expected["is_label_issue"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(
@@ -89,9 +94,9 @@ def test_partitioned_output_holds_the_local_rows(data: Path, scheduler: str, tmp
 )
 def test_score_equals_local(data: Path, scheduler: str, method: str, adjust: bool, tmp_path):
     local, remote = sources(data, scheduler)
-    kwargs = {"method": method, "adjust_pred_probs": adjust, "top": 50}
-    expected = audit.score_labels(local, output=tmp_path / "a.parquet", **kwargs)
-    got = dask_audit.score_labels(remote, output=tmp_path / "b.parquet", **kwargs)
+    options = ScoreOptions(method=method, adjust_pred_probs=adjust)
+    expected = audit.score_labels(local, options, ResultOptions(tmp_path / "a.parquet", top=50))
+    got = dask_audit.score_labels(remote, options, ResultOptions(tmp_path / "b.parquet", top=50))
     expected.pop("output"), got.pop("output")
     assert got == expected
     same_table(tmp_path / "a.parquet", tmp_path / "b.parquet")
@@ -102,10 +107,12 @@ def test_float64_and_another_seed(scheduler: str, tmp_path: Path) -> None:
     write_dataset(tmp_path, labels, probs, bounds=(0, 5, 5, 6, 1000, 2400))
     local, remote = sources(tmp_path, scheduler)
     for filter_by in ("prune_by_noise_rate", "both"):
-        expected, _ = quietly(audit.find_issues, local, filter_by=filter_by, top=10_000)
-        got, _ = quietly(dask_audit.find_issues, remote, filter_by=filter_by, top=10_000)
+        options, results = IssueOptions(filter_by=filter_by), ResultOptions(top=10_000)
+        expected, _ = quietly(audit.find_issues, local, options, results)
+        got, _ = quietly(dask_audit.find_issues, remote, options, results)
         assert got == expected
-    assert quietly(dask_audit.health, remote).document == quietly(audit.health, local).document
+    expected_health = quietly(health_module.health, local).document
+    assert quietly(dask_audit.health, remote).document == expected_health
 
 
 class Spy:
@@ -138,8 +145,9 @@ def test_the_driver_never_holds_the_table(data, scheduler, monkeypatch, tmp_path
     _, remote = sources(data, scheduler)
     # Every kind of driver decision: cut-offs and tied cells, prune-by-class picks, low_* picks.
     for filter_by in ("both", "low_normalized_margin"):
-        quietly(dask_audit.find_issues, remote, filter_by=filter_by, output=tmp_path / filter_by)
-    dask_audit.score_labels(remote, method="normalized_margin", adjust_pred_probs=True)
+        options = IssueOptions(filter_by=filter_by)
+        quietly(dask_audit.find_issues, remote, options, ResultOptions(tmp_path / filter_by))
+    dask_audit.score_labels(remote, ScoreOptions("normalized_margin", adjust_pred_probs=True))
     quietly(dask_audit.health, remote)
     assert spy.checked > 100
     assert 0 < spy.largest <= 2400
@@ -187,7 +195,7 @@ def test_a_killed_worker_leaves_no_partial_output(data, scheduler, tmp_path) -> 
         killer = threading.Thread(target=kill)
         killer.start()
         try:
-            document, _ = quietly(dask_audit.find_issues, remote, output=target)
+            document, _ = quietly(dask_audit.find_issues, remote, None, ResultOptions(target))
         except Exception:
             assert not target.exists()
         else:

@@ -16,6 +16,7 @@ from labelaudit.core.filtering import find_label_issues
 from labelaudit.errors import InputError
 from labelaudit.pipeline.audit import AuditSources, find_issues
 from labelaudit.pipeline.clean import clean_dataset
+from labelaudit.pipeline.options import CleanOptions, ResultOptions
 
 HEADER = b"\xef\xbb\xbfid,amount,label,note\r\n"
 RECORDS = [
@@ -45,7 +46,7 @@ def test_an_issues_file_with_no_rows_copies_data_unchanged(data: Path, tmp_path:
     issues = issues_file(tmp_path, [])
     for action in ("remove", "relabel"):
         out = tmp_path / f"{action}.csv"
-        document = clean_dataset(data, out, issues=issues, action=action)
+        document = clean_dataset(data, out, issues, CleanOptions(action))
         assert out.read_bytes() == data.read_bytes()
         assert document["n_changed"] == 0 and document["n_flagged"] == 0
 
@@ -58,10 +59,10 @@ def test_every_find_issues_output_with_no_issues_is_accepted(tmp_path: Path, suf
     data = tmp_path / "data.csv"
     data.write_text("label,x\n" + "".join(f"{y},0{i}\n" for i, y in enumerate(labels)))
     issues = tmp_path / f"issues{suffix}"
-    document, _ = find_issues(AuditSources(data, [tmp_path / "p.npy"]), output=issues)
+    document, _ = find_issues(AuditSources(data, [tmp_path / "p.npy"]), None, ResultOptions(issues))
     assert document["n_label_issues"] == 0
     out = tmp_path / "out.csv"
-    clean_dataset(data, out, issues=issues, action="relabel")
+    clean_dataset(data, out, issues, CleanOptions("relabel"))
     assert out.read_bytes() == data.read_bytes()
 
 
@@ -70,7 +71,8 @@ def test_relabel_from_issues_writes_only_existing_classes_in_the_label_cell(
 ) -> None:
     issues = issues_file(tmp_path, ["3,01,NA,0.1", "0,NA,None,0.2", "2,cat,01,0.3"])
     out = tmp_path / "out.csv"
-    document = clean_dataset(data, out, issues=issues, action="relabel", keep_original="was")
+    relabel = CleanOptions(action="relabel", keep_original="was")
+    document = clean_dataset(data, out, issues, relabel)
     expected = [
         HEADER.replace(b"note\r\n", b"note,was\r\n"),
         b"00001,1.50,None,plain,NA\r\n",
@@ -98,14 +100,14 @@ def test_relabel_to_a_value_that_is_not_a_class_is_refused(
     issues = issues_file(tmp_path, ["1,None,cat,0.5", f"3,01,{predicted},0.1"])
     out = tmp_path / "out.csv"
     with pytest.raises(InputError, match=r"issues.csv: row 3: predicted_label .* is not a class"):
-        clean_dataset(data, out, issues=issues, action="relabel")
+        clean_dataset(data, out, issues, CleanOptions("relabel"))
     assert not out.exists()
 
 
 def test_issues_of_other_data_are_refused(data: Path, tmp_path: Path) -> None:
     issues = issues_file(tmp_path, ["3,1,cat,0.1"])  # DATA says 01, not 1
     with pytest.raises(InputError, match=r"row 3 has label '01' .* issues file says '1'"):
-        clean_dataset(data, tmp_path / "out.csv", issues=issues)
+        clean_dataset(data, tmp_path / "out.csv", issues)
 
 
 def test_option_misuse_is_refused_before_writing(data: Path, tmp_path: Path) -> None:
@@ -119,7 +121,7 @@ def test_option_misuse_is_refused_before_writing(data: Path, tmp_path: Path) -> 
     ]
     for options, message in cases:
         with pytest.raises(InputError, match=message):
-            clean_dataset(data, out, issues=issues, **options)
+            clean_dataset(data, out, issues, CleanOptions(**options))
         assert not out.exists()
 
 
@@ -130,7 +132,8 @@ def test_min_confidence_from_an_issues_probability_column(data: Path, tmp_path: 
         header="row,given_label,predicted_label,label_quality,predicted_probability\n",
     )
     out = tmp_path / "out.csv"
-    document = clean_dataset(data, out, issues=issues, action="relabel", min_confidence=0.5)
+    relabel = CleanOptions(action="relabel", min_confidence=0.5)
+    document = clean_dataset(data, out, issues, relabel)
     expected = [HEADER, *RECORDS]
     expected[4] = b"00004,-0.0,cat,x\r\n"
     assert out.read_bytes() == b"".join(expected)
@@ -164,7 +167,10 @@ def test_audit_relabel_with_min_confidence_on_parquet_keeps_schema(tmp_path: Pat
     sources = AuditSources(data, [tmp_path / "p.npy"], classes="cat,dog,bird")
     out = tmp_path / "out.parquet"
     document = clean_dataset(
-        data, out, sources=sources, action="relabel", min_confidence=0.6, keep_original="given"
+        data,
+        out,
+        sources,
+        CleanOptions(action="relabel", min_confidence=0.6, keep_original="given"),
     )
     mask = find_label_issues(labels, probs)
     predicted = compute_label_stats(labels, probs).predicted_labels
@@ -195,7 +201,7 @@ def test_audit_remove_on_csv_copies_kept_rows_exactly(tmp_path: Path) -> None:
     np.save(tmp_path / "p.npy", probs)
     out = tmp_path / "out.csv"
     sources = AuditSources(data, [tmp_path / "p.npy"], classes="cat,dog,bird")
-    clean_dataset(data, out, sources=sources)
+    clean_dataset(data, out, sources)
     mask = find_label_issues(labels, probs)
     kept = [line for line, flagged in zip(lines, mask, strict=True) if not flagged]
     assert out.read_bytes() == b"id,text,label,extra,amount\r\n" + b"".join(kept)

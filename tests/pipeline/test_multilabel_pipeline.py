@@ -24,6 +24,7 @@ from labelaudit.pipeline.multilabel import (
     score_labels,
 )
 from labelaudit.pipeline.multilabel_clean import clean_multilabel, suggested_label_sets
+from labelaudit.pipeline.options import CleanOptions, IssueOptions, ResultOptions, ScoreOptions
 from tests.core.test_multilabel_datasets import synthetic_multilabel
 
 
@@ -52,12 +53,9 @@ def arrays(folder: Path) -> tuple[np.ndarray, np.ndarray]:
 def test_find_issues_document_and_rows(folder: Path) -> None:
     document, checks = find_issues(
         sources(folder),
-        filter_by="prune_by_class",
-        rank_by="normalized_margin",
+        IssueOptions(filter_by="prune_by_class", rank_by="normalized_margin"),
+        ResultOptions(output=folder / "issues.parquet", top=3, fail_above=0.0),
         aggregation=Aggregation("exponential_moving_average", alpha=0.5),
-        output=folder / "issues.parquet",
-        top=3,
-        fail_above=0.0,
     )
     labels, probs = arrays(folder)
     mask = find_multilabel_issues(labels, probs, filter_by="prune_by_class")
@@ -77,7 +75,7 @@ def test_find_issues_document_and_rows(folder: Path) -> None:
 
 
 def test_score_issue_classes_are_disagreements(folder: Path) -> None:
-    document = score_labels(sources(folder), output=folder / "scores.parquet", top=2)
+    document = score_labels(sources(folder), None, ResultOptions(folder / "scores.parquet", top=2))
     labels, probs = arrays(folder)
     table = pq.read_table(folder / "scores.parquet")
     disagree = (probs >= 0.5) != (labels == 1)
@@ -123,8 +121,7 @@ def test_clean_with_npy_labels_relabels_an_integer_list_column(folder: Path) -> 
         folder / "data.parquet",
         out,
         sources=sources(folder),
-        label_column="tags",
-        action="relabel",
+        options=CleanOptions(label_column="tags", action="relabel"),
     )
     labels, probs = arrays(folder)
     mask, per_class = find_multilabel_issues(labels, probs, return_per_class=True)
@@ -147,8 +144,7 @@ def test_clean_needs_the_label_column(folder: Path) -> None:
             folder / "data.parquet",
             folder / "never.parquet",
             sources=sources(folder),
-            label_column="nope",
-            action="relabel",
+            options=CleanOptions(label_column="nope", action="relabel"),
         )
     assert not (folder / "never.parquet").exists()
 
@@ -166,7 +162,7 @@ def test_chunked_scores_and_blocked_writes_equal_one_pass(
     aggregation = Aggregation("softmin", temperature=0.2)
     for suffix in ("parquet", "csv"):
         out = folder / f"chunked.{suffix}"
-        score_labels(sources(folder), method=method, aggregation=aggregation, output=out)
+        score_labels(sources(folder), ScoreOptions(method), ResultOptions(out), aggregation)
     labels, probs = arrays(folder)
     expected = multilabel_quality_scores(
         labels, probs, method=method, aggregator="softmin", temperature=0.2
