@@ -64,6 +64,12 @@ def same_files(local: Path, remote: Path) -> None:
             assert timeless((remote / name).read_text()) == timeless((local / name).read_text())
 
 
+def engines_agree(runs: dict) -> None:
+    """The Dask run's JSON document and files equal the local run's."""
+    assert runs["dask"][1] == runs["local"][1]
+    same_files(runs["local"][0], runs["dask"][0])
+
+
 def timeless(text: str) -> str:
     text = re.sub(r'timestamp="[^"]*"', "timestamp", text)
     return re.sub(r'(time="|seconds\W+)[0-9.]+', r"\1T", text)
@@ -91,8 +97,7 @@ def test_all_rows_file_is_equal(dataset, scheduler, invoke: Invoke, tmp_path, mo
         "find-issues", dataset, "--all-rows",
         "-o", "rows.parquet",
     )  # fmt: skip
-    assert runs["dask"][1] == runs["local"][1]
-    same_files(runs["local"][0], runs["dask"][0])
+    engines_agree(runs)
 
 
 @pytest.mark.parametrize("method", ["self_confidence", "normalized_margin"])
@@ -104,8 +109,7 @@ def test_score_documents_and_files_are_equal(
         "score", dataset, "--method", method,
         "--adjust-pred-probs", "--top", "100", "-o", "scores.parquet",
     )  # fmt: skip
-    assert runs["dask"][1] == runs["local"][1]
-    same_files(runs["local"][0], runs["dask"][0])
+    engines_agree(runs)
 
 
 @pytest.mark.parametrize(
