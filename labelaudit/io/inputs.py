@@ -146,14 +146,13 @@ def _read_all(
         codes, arrays, ids_by_source = _read_probs(
             plans, (labels_src, label, matcher), id_name, normalize, release_pages
         )
+        label_ids = None
         if later is not None:
             codes, label_ids = later.result()
-            if label_ids is not None:
-                ids_by_source.append((labels_src, label_ids))
-    if codes is None:
-        codes, label_ids = _read_labels(labels_src, matcher, label, id_name)
-        if label_ids is not None:
-            ids_by_source.append((labels_src, label_ids))
+        elif codes is None:
+            codes, label_ids = _read_labels(labels_src, matcher, label, id_name)
+    if label_ids is not None:
+        ids_by_source.append((labels_src, label_ids))
     _check_rows(labels_src, codes, plans[0].source, arrays[0])
     return (
         codes,
