@@ -169,6 +169,7 @@ def rows_columns(
     import numpy as np
     import pyarrow as pa
 
+    from labelaudit.io.arrownp import from_numpy, text_array
     from labelaudit.report import documents
 
     classes = facts["classes"]
@@ -177,9 +178,10 @@ def rows_columns(
         facts = {**facts, "classes": list(range(len(classes)))}
     columns = documents.label_rows_columns(rows, **facts)
     if named:
-        names = pa.array([str(c) for c in classes], pa.string())
+        # built from buffers: pa.array would import pandas (0.2-0.5 s) on a path that needs none
+        names = text_array([str(c) for c in classes])
         for key in ("given_label", "predicted_label"):
-            codes = pa.array(columns[key].astype(np.int32))
+            codes = from_numpy(columns[key].astype(np.int32))
             columns[key] = pa.DictionaryArray.from_arrays(codes, names).cast(pa.string())
     if ids is None or id_column is None:
         return columns

@@ -75,11 +75,6 @@ write_rows(Path(sys.argv[3]), len(inputs.labels), columns, dictionary_columns=["
     assert run_fresh(code, labels, probs, tmp_path / "out.parquet") == "False"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline/audit.rows_columns still builds its class-name columns with pa.array; "
-    "once it uses io.arrownp (text_array, from_numpy), drop this mark",
-)
 def test_find_issues_cli_on_parquet_imports_no_pandas(
     parquet_inputs: tuple[Path, Path], tmp_path: Path
 ) -> None:
