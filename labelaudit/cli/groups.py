@@ -171,7 +171,7 @@ class EngineChoice:
     scheduler: SchedulerOption = None
 
     def pipeline(self, sources: AuditSources, *, multi_label: bool = False) -> tuple[Any, Any]:
-        """The pipeline module (``audit`` or ``dask_audit``) and the sources it takes (see
+        """The engine object (local or Dask) and the sources it takes (see
         :func:`labelaudit.cli.engine.pipeline_for`); checked before any work."""
         from labelaudit.cli.engine import pipeline_for
 

@@ -241,12 +241,12 @@ def health_report(
     pred_probs: np.ndarray,
     *,
     stats: LabelStats | None = None,
+    top_pairs: int | None = None,
+    skip_zero_pairs: bool = False,
     chunk_rows: int | None = None,
     n_threads: int | None = None,
     release_rows: RowRelease | None = None,
     assume_valid: bool = False,
-    top_pairs: int | None = None,
-    skip_zero_pairs: bool = False,
 ) -> HealthReport:
     """Label health of a dataset.
 

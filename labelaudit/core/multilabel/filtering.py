@@ -43,10 +43,10 @@ def find_multilabel_issues(
     labels: np.ndarray,
     pred_probs: np.ndarray,
     *,
+    return_per_class: bool = False,
     filter_by: str = "prune_by_noise_rate",
     frac_noise: float = 1.0,
     min_examples_per_class: int = 1,
-    return_per_class: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Rows of a multi-label dataset whose label set probably has a missing or extra tag.
 
