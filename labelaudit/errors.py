@@ -97,6 +97,23 @@ def os_reason(exc: OSError) -> str:
     return first_line(exc)
 
 
+# A stream (a FIFO, /dev/stdin) that is read twice is first copied to a temporary file; the
+# messages about it name the stream the user gave, never that copy.
+_shown_paths: dict[str, str] = {}
+
+
+def show_path_as(actual: object, shown: object) -> None:
+    """Name *actual* (a temporary copy) as *shown* (what the user gave) in :func:`user_paths`."""
+    _shown_paths[str(actual)] = str(shown)
+
+
+def user_paths(message: str) -> str:
+    """*message* with every temporary copy's path replaced by what the user gave."""
+    for actual, shown in _shown_paths.items():
+        message = message.replace(actual, shown)
+    return message
+
+
 _BIDI_CONTROLS = frozenset(
     chr(code) for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 )

@@ -27,7 +27,14 @@ from typer.core import TyperGroup
 
 from labelaudit import __version__
 from labelaudit.cli import _click
-from labelaudit.errors import Interrupted, LabelauditError, first_line, os_reason, printable
+from labelaudit.errors import (
+    Interrupted,
+    LabelauditError,
+    first_line,
+    os_reason,
+    printable,
+    user_paths,
+)
 
 
 class LabelauditGroup(TyperGroup):
@@ -124,7 +131,7 @@ def print_error(message: str, hint: str | None = None) -> None:
     """
     from labelaudit.cli.output import discard
 
-    message = printable(message.strip(), keep_newlines=True)
+    message = printable(user_paths(message.strip()), keep_newlines=True)
     if not message.lower().startswith("error:"):
         message = f"Error: {message}"
     try:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from labelaudit.errors import CheckFailed
+from labelaudit.errors import CheckFailed, user_paths
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,7 +41,7 @@ def running(message: str, *, quiet: bool, json_output: bool) -> Iterator[None]:
     ):
         warnings.simplefilter("always")
         yield
-    for text in dict.fromkeys(str(w.message) for w in caught):
+    for text in dict.fromkeys(user_paths(str(w.message)) for w in caught):
         terminal.warn(text, quiet=quiet)
 
 

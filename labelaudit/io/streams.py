@@ -17,7 +17,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from labelaudit.errors import InputError, os_reason
+from labelaudit.errors import InputError, os_reason, show_path_as
 
 __all__ = ["is_stream", "read_once"]
 
@@ -71,6 +71,7 @@ def read_once(path: Path) -> Path:
             f"{path}: could not copy this stream to a temporary file ({os_reason(exc)})."
         ) from exc
     _copies[key] = target
+    show_path_as(target, path)
     return target
 
 

@@ -102,6 +102,23 @@ def test_clean_reads_a_fifo_data_once(folder: Path, fifos: dict[str, Path], tmp_
     assert cleaned.read_bytes() == expected.read_bytes()
 
 
+def test_clean_errors_name_the_fifos_not_their_copies(
+    folder: Path, fifos: dict[str, Path], tmp_path: Path
+) -> None:
+    issues = tmp_path / "issues.csv"
+    os.mkfifo(issues)
+    writer = subprocess.Popen(["sh", "-c", f"printf 'row,given_label\\n500,cat\\n' > '{issues}'"])
+    try:
+        done = run(folder, "clean", fifos["data"], "--issues", issues, "-o", tmp_path / "out.csv")
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+        writer.wait()
+    message = done.stderr.decode()
+    assert done.returncode == 2 and message.startswith(f"Error: {issues}: row 500 is outside")
+    assert "labelaudit-streams" not in message and not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.skipif(shutil.which("bash") is None, reason="process substitution needs bash")
 def test_process_substitution_and_dev_stdin(folder: Path) -> None:
     expected = run(folder, "find-issues", "--labels", "labels.csv", "--probs", "probs.parquet")
