@@ -16,6 +16,7 @@ from labelaudit.io.paths import atomic_path, check_readable, suffix_of
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
 TABLE_SUFFIXES = (".parquet", ".csv")
 
@@ -186,6 +187,7 @@ def _write_parquet_blocks(
     import pyarrow.parquet as pq
 
     writer = None
+    readers_schema = None
     pending: Future[None] | None = None
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
@@ -194,8 +196,12 @@ def _write_parquet_blocks(
                 arrays = [_arrow_column(values) for values in columns.values()]
                 table = pa.Table.from_arrays(arrays, names=list(columns))
                 if writer is None:
+                    readers_schema = decoded_schema(table.schema)
                     writer = pq.ParquetWriter(
-                        path, table.schema, use_dictionary=list(dictionary_columns) or False
+                        path,
+                        table.schema,
+                        use_dictionary=list(dictionary_columns) or False,
+                        store_schema=readers_schema is None,
                     )
                 if pending is not None:
                     pending.result()
@@ -206,7 +212,40 @@ def _write_parquet_blocks(
             if pending is not None:
                 pending.exception()  # wait: the writer must not be closed while it writes
             if writer is not None:
+                if readers_schema is not None:
+                    writer.add_key_value_metadata(arrow_schema_metadata(readers_schema))
                 writer.close()
+
+
+def decoded_schema(schema: pa.Schema) -> pa.Schema | None:
+    """*schema* with its dictionary columns as their values' type; None if it has none.
+
+    Class-name columns are built as dictionary arrays (a code per row, the K names once) and
+    written as Parquet dictionary pages straight from the codes: measured at 2.3M rows, 0.22 s
+    against 0.40 s for the same column as strings, which the writer hashes row by row to
+    dictionary-encode them again. Readers must still see plain strings, so the file's Arrow
+    schema is this one (:func:`arrow_schema_metadata`), not the one written.
+    """
+    import pyarrow as pa
+
+    if not any(pa.types.is_dictionary(field.type) for field in schema):
+        return None
+    fields = [
+        field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
+        for field in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def arrow_schema_metadata(schema: pa.Schema) -> dict[str, bytes]:
+    """The Parquet key-value metadata pyarrow writes for *schema*: its metadata and the
+    ``ARROW:schema`` entry (the IPC-serialized schema, base64), from which readers restore
+    the Arrow types (a timestamp's time zone...) and pandas its index."""
+    import base64
+
+    metadata = {key.decode(): value for key, value in (schema.metadata or {}).items()}
+    serialized = schema.serialize().to_pybytes()
+    return {**metadata, "ARROW:schema": base64.b64encode(serialized)}
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -182,7 +182,8 @@ def rows_columns(
         names = text_array([str(c) for c in classes])
         for key in ("given_label", "predicted_label"):
             codes = from_numpy(columns[key].astype(np.int32))
-            columns[key] = pa.DictionaryArray.from_arrays(codes, names).cast(pa.string())
+            # written as such: io.tables.write_rows stores them as strings for readers
+            columns[key] = pa.DictionaryArray.from_arrays(codes, names)
     if ids is None or id_column is None:
         return columns
     if isinstance(rows, slice):
