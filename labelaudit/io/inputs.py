@@ -287,10 +287,10 @@ def _shared_ids(
     found: Sequence[tuple[Source, Any]], id_name: str | None, sources: Sequence[Source]
 ) -> Any:
     """The id column's values, checked equal in every input that has the column."""
-    import pyarrow.compute as pc
-
     if id_name is None:
         return None
+    import pyarrow.compute as pc
+
     if not found:
         names = ", ".join(dict.fromkeys(str(s) for s in sources))
         raise InputError(f"--id-column {id_name!r}: no such column in {names}.")

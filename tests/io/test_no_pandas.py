@@ -1,5 +1,6 @@
 """pyarrow imports pandas on its first conversion (0.2-0.3 s warm, more cold): the find-issues
-Parquet path must not trigger it. Checked in a fresh interpreter, where nothing else has."""
+Parquet path must not trigger it, nor import pyarrow.compute. Checked in a fresh interpreter,
+where nothing else has."""
 
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ def parquet_inputs(tmp_path: Path) -> tuple[Path, Path]:
     return labels_path, probs_path
 
 
-def run_fresh(code: str, *args: object) -> str:
-    """Run *code* in a new interpreter (argv: *args*); its last line says whether pandas came."""
-    code += "\nimport sys\nprint('pandas' in sys.modules)\n"
+def run_fresh(code: str, *args: object, module: str = "pandas") -> str:
+    """Run *code* in a new interpreter (argv: *args*); its last line says whether *module*
+    was imported."""
+    code += f"\nimport sys\nprint({module!r} in sys.modules)\n"
     done = subprocess.run(
         [sys.executable, "-c", code, *map(str, args)],
         capture_output=True,
@@ -94,3 +96,5 @@ except SystemExit as exc:
     out = tmp_path / "issues.parquet"
     assert run_fresh(code, labels, probs, out) == "False"
     assert pq.read_table(out).num_rows > 0
+    # Nor Arrow compute (0.1-0.2 s to import): Parquet class names come dictionary-encoded.
+    assert run_fresh(code, labels, probs, out, module="pyarrow.compute") == "False"
