@@ -1,4 +1,4 @@
-"""Issue 10's opt-in benchmark modes for ``run_bench.py --sizes``: sources other than ``.npy``.
+"""Issue 10's benchmark modes for ``run_bench.py --sizes``: sources other than ``.npy``.
 
 A size may carry a mode prefix:
 
@@ -13,7 +13,7 @@ A size may carry a mode prefix:
   probability columns in one table), audited by labelaudit alone; target: peak RSS under 3 GB,
   and the same flagged rows as labelaudit on the ``.npy`` inputs when those were run.
 
-Each is opt-in (not in the default sizes): 100M-row inputs take 4-5 GB of disk per copy.
+All three are in ``make bench``'s default sizes; 100M-row inputs take 4-5 GB of disk per copy.
 """
 
 from __future__ import annotations
