@@ -231,9 +231,17 @@ def _is_group(hint: Any) -> bool:
     return is_dataclass(hint) and isinstance(hint, type)
 
 
-def _group_parameters(group: type) -> list[inspect.Parameter]:
+@functools.cache
+def _group_hints(group: type) -> dict[str, Any]:
+    """The group's resolved field annotations (evaluated once: every command start needs them,
+    for each command that takes the group)."""
+    return typing.get_type_hints(group, include_extras=True)
+
+
+@functools.cache
+def _group_parameters(group: type) -> tuple[inspect.Parameter, ...]:
     """The group's fields as keyword-only parameters, with their option aliases and defaults."""
-    hints = typing.get_type_hints(group, include_extras=True)
+    hints = _group_hints(group)
     params: list[inspect.Parameter] = []
     for field in fields(group):
         if _is_group(hints[field.name]):
@@ -248,13 +256,13 @@ def _group_parameters(group: type) -> list[inspect.Parameter]:
                 annotation=hints[field.name],
             )
         )
-    return params
+    return tuple(params)
 
 
 def _assembled(group: type, options: dict[str, Any]) -> Any:
     """An instance of *group* (and of the groups it holds) from its options, taken out of
     *options*."""
-    hints = typing.get_type_hints(group, include_extras=True)
+    hints = _group_hints(group)
     return group(
         **{
             field.name: _assembled(hints[field.name], options)
