@@ -93,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cwd=run_bench.REPO, check=True,
         )  # fmt: skip
         try:
+            run_bench.compile_bytecode(run_bench.REPO / "labelaudit")
+            run_bench.compile_bytecode(tree / "labelaudit")
             out = Path(folder) / "out.parquet"
             rows.append(compare("--help", argv_for("", None, out), tree, max(5, args.rounds)))
             for size in args.sizes.split(","):
