@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_bench.compile_bytecode(tree / "labelaudit")
             out = Path(folder) / "out.parquet"
             rows.append(compare("--help", argv_for("", None, out), tree, max(5, args.rounds)))
-            for size in args.sizes.split(","):
+            for size in filter(None, args.sizes.split(",")):  # --sizes '': --help only
                 n, k = run_bench.parse_size(size)
                 data = run_bench.generate_inputs(n, k, seed=0)
                 run_bench.warm_read([data.labels, data.probs])
