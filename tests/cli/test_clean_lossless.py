@@ -6,7 +6,6 @@ Also ``--csv-safe`` of find-issues and score (issue 11 item 5).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,12 +40,9 @@ def run(folder: Path, *args: str, stdin: bytes | None = None) -> subprocess.Comp
 
 
 def invoke(folder: Path, *args: str):
-    old = Path.cwd()
-    os.chdir(folder)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the working directory comes back after
+        patch.chdir(folder)
         return runner.invoke(app, list(args))
-    finally:
-        os.chdir(old)
 
 
 @pytest.fixture

@@ -215,12 +215,9 @@ runner = CliRunner()
 
 def invoke(folder: Path, *args: str) -> tuple[int, str]:
     """Run labelaudit in-process in *folder*: (exit code, everything printed)."""
-    old = Path.cwd()
-    os.chdir(folder)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the working directory comes back after
+        patch.chdir(folder)
         result = runner.invoke(app, list(args))
-    finally:
-        os.chdir(old)
     return result.exit_code, result.output
 
 

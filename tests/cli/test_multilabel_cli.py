@@ -8,7 +8,6 @@ called directly, and (black box) cleanlab's ``multilabel_classification``.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,12 +86,9 @@ INPUTS = {
 
 
 def invoke(folder: Path, *args: str):
-    old = Path.cwd()
-    os.chdir(folder)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the working directory comes back after
+        patch.chdir(folder)
         return runner.invoke(app, [str(a) for a in args])
-    finally:
-        os.chdir(old)
 
 
 def core_inputs(folder: Path) -> tuple[np.ndarray, np.ndarray]:

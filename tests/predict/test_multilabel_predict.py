@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -77,12 +76,9 @@ def test_class_with_too_few_tags_is_named() -> None:
 
 
 def runner_invoke(folder: Path, *args: str):
-    old = Path.cwd()
-    os.chdir(folder)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the working directory comes back after
+        patch.chdir(folder)
         return CliRunner().invoke(app, list(args))
-    finally:
-        os.chdir(old)
 
 
 def test_cli_writes_class_named_columns(data, tmp_path: Path) -> None:
