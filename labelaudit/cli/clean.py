@@ -155,7 +155,7 @@ def clean(
     from labelaudit.report import terminal
 
     sources = inputs.sources(data, columns)
-    display = _to_stdout(display) if str(output) == "-" else display
+    display = display.for_output(output, "the cleaned rows")
 
     def work() -> Outcome:
         document = clean_dataset(
@@ -177,12 +177,3 @@ def clean(
         return Outcome(document, lambda console: terminal.render_clean(console, document))
 
     perform("Finding label issues…", work, display)
-
-
-def _to_stdout(display: Display) -> Display:
-    """``-o -``: the run is quiet (standard output holds the cleaned rows only), and no --json."""
-    from labelaudit.errors import InputError
-
-    if display.json_output:
-        raise InputError("-o - writes the cleaned rows to standard output; drop --json.")
-    return dataclasses.replace(display, quiet=True)

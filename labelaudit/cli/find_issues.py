@@ -29,7 +29,10 @@ from labelaudit.cli.output import Outcome, perform
 
 IssuesOutputOption = Annotated[
     Path | None,
-    output_option("Write the flagged rows (.parquet or .csv), most likely errors first."),
+    output_option(
+        "Write the flagged rows (.parquet or .csv; '-': CSV to standard output), most likely "
+        "errors first."
+    ),
 ]
 AllRowsOption = Annotated[
     bool,
@@ -67,6 +70,7 @@ def find_issues(
 
     Example: labelaudit find-issues --labels y.parquet --probs p.npy -o issues.parquet
     """
+    display = display.for_output(output, "the flagged rows")
     pipeline, sources = engine.pipeline(inputs.sources(), multi_label=scoring.multi_label)
     if multilabel.run("find-issues", locals()):
         return

@@ -9,6 +9,7 @@ decorators, as typed parameter objects).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import typing
@@ -185,6 +186,17 @@ class Display:
     json_output: JsonOption = False
     quiet: QuietOption = False
     debug: DebugOption = False
+
+    def for_output(self, output: Path | None, rows: str) -> Display:
+        """With ``-o -``, standard output holds the *rows* (CSV) only: the run is quiet, and
+        ``--json``, which would share standard output, is refused."""
+        from labelaudit.errors import InputError
+
+        if output is None or str(output) != "-":
+            return self
+        if self.json_output:
+            raise InputError(f"-o - writes {rows} to standard output; drop --json.")
+        return dataclasses.replace(self, quiet=True)
 
 
 def as_options(values: dict[str, Any]) -> dict[str, Any]:

@@ -43,8 +43,8 @@ ProbsOutputOption = Annotated[
         "-o",
         "--output",
         metavar="PATH",
-        help="Where to write the probabilities (.parquet, .csv or .npy): the --probs of the "
-        "other commands.",
+        help="Where to write the probabilities (.parquet, .csv or .npy; '-': CSV to standard "
+        "output): the --probs of the other commands.",
         show_default=False,
     ),
 ]
@@ -127,6 +127,7 @@ def predict(
     """
     from labelaudit.pipeline.predict import FitOptions
 
+    quiet = quiet or str(output) == "-"  # -o -: standard output holds the probabilities only
     columns = {"text_columns": tuple(text_column or ()), "drop_columns": tuple(drop_column or ())}
     fit = FitOptions(label_column, model, model_params, folds, seed, n_jobs, id_column, **columns)
     if multilabel.run("predict", locals()):

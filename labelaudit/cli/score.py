@@ -35,7 +35,10 @@ AdjustPredProbsOption = Annotated[
 ]
 ScoresOutputOption = Annotated[
     Path | None,
-    output_option("Write every row's label quality, in input order (.parquet or .csv)."),
+    output_option(
+        "Write every row's label quality, in input order (.parquet or .csv; '-': CSV to "
+        "standard output)."
+    ),
 ]
 
 
@@ -57,6 +60,7 @@ def score(
 
     Example: labelaudit score --labels y.parquet --probs p.npy -o scores.parquet
     """
+    display = display.for_output(output, "the scores")
     pipeline, sources = engine.pipeline(inputs.sources(), multi_label=scoring.multi_label)
     if multilabel.run("score", locals()):
         return

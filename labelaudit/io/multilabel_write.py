@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
 from labelaudit.io.multilabel import check_separator, read_arrow_table, table_column_names
-from labelaudit.io.paths import atomic_path, suffix_of
+from labelaudit.io.paths import atomic_path, output_suffix
 
 if TYPE_CHECKING:
     import numpy as np
@@ -94,7 +94,7 @@ def write_arrow(table: pa.Table, path: Path, separator: str) -> None:
     import pyarrow.parquet as pq
 
     with atomic_path(path) as tmp:
-        if suffix_of(path) == ".parquet":
+        if output_suffix(path) == ".parquet":
             pq.write_table(table, tmp)
         else:  # pandas' writer: quotes only where needed, as the single-label outputs do
             _for_csv(table, separator).to_pandas().to_csv(tmp, index=False)
@@ -124,7 +124,7 @@ def write_result_rows(
     """
     import pyarrow.parquet as pq
 
-    is_csv = suffix_of(path) == ".csv"
+    is_csv = output_suffix(path) == ".csv"
     if is_csv:
         check_separator(classes, separator)
     starts = range(0, max(len(rows), 1), ROWS_PER_BLOCK)
@@ -150,7 +150,7 @@ def write_result_rows(
 
 def read_data(path: Path) -> pa.Table:
     """DATA for ``clean``: Parquet/Arrow as stored; CSV with every column read as text."""
-    if suffix_of(path) == ".csv":
+    if output_suffix(path) == ".csv":
         names = table_column_names(path)
         return read_arrow_table(path, names, text_columns=names)
     return read_arrow_table(path)

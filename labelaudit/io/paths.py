@@ -3,13 +3,17 @@
 Every output goes through :func:`atomic_path`: written to a temporary file beside the target and
 renamed onto it only when complete, so a failed or interrupted run leaves no partial file. An
 operating-system failure while writing (full disk, permission, read-only folder) becomes an
-:class:`~labelaudit.errors.OutputError` naming the output.
+:class:`~labelaudit.errors.OutputError` naming the output. ``-o -`` (:data:`STDOUT`) is CSV on
+standard output, written there once the whole table is (a failed run writes nothing).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,11 +21,24 @@ from typing import Any
 
 from labelaudit.errors import InputError, OutputError, os_reason
 
+STDOUT = Path("-")
+"""``-o -``: the output is CSV on standard output."""
+
 
 def suffix_of(path: Path) -> str:
     """Lower-case file extension, with ``.pq`` treated as ``.parquet``."""
     suffix = path.suffix.lower()
     return ".parquet" if suffix == ".pq" else suffix
+
+
+def is_stdout(path: Path | str | None) -> bool:
+    """Whether an output path is ``-`` (standard output)."""
+    return path is not None and str(path) == str(STDOUT)
+
+
+def output_suffix(path: Path) -> str:
+    """An output's format: :func:`suffix_of`, and ``.csv`` for standard output."""
+    return ".csv" if is_stdout(path) else suffix_of(path)
 
 
 def check_readable(path: Path) -> Path:
@@ -48,6 +65,13 @@ def check_suffix(path: Path, allowed: Sequence[str], what: str) -> str:
 
 def check_output_path(path: Path, allowed: Sequence[str], option: str = "-o/--output") -> Path:
     """Check an output path's extension and folder before any work is done."""
+    if is_stdout(path):
+        if ".csv" not in allowed:
+            raise InputError(
+                f"{option} -: standard output takes CSV; this output is "
+                f"{' or '.join(allowed)}: give a file name."
+            )
+        return path
     suffix = suffix_of(path)
     if suffix not in allowed:
         raise InputError(
@@ -75,6 +99,8 @@ def _read_only(folder: Path) -> bool:
 
 def refuse_overwrite(output: Path, inputs: Sequence[Path]) -> None:
     """Raise when *output* is one of *inputs* (the same file, whatever the spelling)."""
+    if is_stdout(output):
+        return
     out = output.resolve()
     for source in inputs:
         if source.exists() and output.exists() and os.path.samefile(source, output):
@@ -97,6 +123,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
         For an operating-system failure with an errno (``ENOSPC``, ``EACCES``, ``EROFS``...),
         whether raised by Python, numpy, pandas or pyarrow.
     """
+    if is_stdout(path):
+        yield from _through_stdout()
+        return
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{path}: the folder {folder} does not exist.")
@@ -122,6 +151,28 @@ def atomic_path(path: Path) -> Iterator[Path]:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise _output_error(path, exc) from exc
         raise
+
+
+def _through_stdout() -> Iterator[Path]:
+    """A temporary file, copied to standard output once written, then removed.
+
+    The copy comes after the whole output is written, as a rename would: a failed run puts
+    nothing on standard output. A reader that has gone (``| head``) raises ``BrokenPipeError``,
+    which the CLI ends quietly.
+    """
+    tmp = None
+    try:
+        handle, name = tempfile.mkstemp(prefix="labelaudit-stdout-", suffix=".csv")
+        tmp = Path(name)
+        os.close(handle)
+        yield tmp
+        with tmp.open("rb") as source:
+            shutil.copyfileobj(source, sys.stdout.buffer, 1 << 20)
+        sys.stdout.buffer.flush()
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def _create_new(path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, first_line
-from labelaudit.io.paths import atomic_path, check_readable, suffix_of
+from labelaudit.io.paths import atomic_path, check_readable, output_suffix, suffix_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -84,8 +84,9 @@ def table_columns(path: Path) -> list[str]:
 
 
 def check_table_suffix(path: Path) -> str:
-    """The suffix of a result table path, or raise when it is not ``.parquet`` / ``.csv``."""
-    suffix = suffix_of(path)
+    """The suffix of a result table path, or raise when it is not ``.parquet`` / ``.csv``
+    (``-``, standard output, is CSV)."""
+    suffix = output_suffix(path)
     if suffix not in TABLE_SUFFIXES:
         raise InputError(f"{path}: unsupported output type '{path.suffix}'; use .parquet or .csv.")
     return suffix

@@ -60,6 +60,11 @@ def _check_output(output: Path | None, sources: DaskSources) -> None:
     dataset's folder (where it would become a partition of the next run)."""
     if output is None:
         return
+    if str(output) == "-":
+        raise InputError(
+            "-o -: the Dask engine writes Parquet, not CSV on standard output; give a .parquet "
+            "file or a new folder."
+        )
     dataset = sources.dataset
     folder = dataset if dataset.is_dir() else dataset.parent
     if output.resolve().parent == folder.resolve() or output.resolve() == folder.resolve():

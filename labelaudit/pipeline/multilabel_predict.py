@@ -57,7 +57,7 @@ def predict_multilabel(
         "folds": fit.folds,
         "seed": fit.seed,
         "classes": names,
-        "column_classes": io.suffix_of(output) == ".npy",
+        "column_classes": io.output_suffix(output) == ".npy",
         "seconds": time.perf_counter() - started,
         **metrics,
     }
@@ -78,7 +78,7 @@ def _write(output: Path, probs: Any, names: list[str], ids: Any, id_column: str 
     """``.npy`` as it is; a table with the id column (if any) and one column per class."""
     from labelaudit import io
 
-    if io.suffix_of(output) == ".npy":
+    if io.output_suffix(output) == ".npy":
         io.write_npy(probs, output)
         return
     columns: dict[str, Any] = {}

@@ -53,7 +53,7 @@ class FitOptions:
         from labelaudit import io
 
         named_like = self.id_column is not None and self.id_column in classes
-        if named_like and io.suffix_of(output) != ".npy":
+        if named_like and io.output_suffix(output) != ".npy":
             raise InputError(
                 f"--id-column '{self.id_column}' has the same name as a class; rename it."
             )
@@ -100,7 +100,7 @@ def predict_probabilities(
         classes,
         metrics,
         selected,
-        io.suffix_of(output) == ".npy",
+        io.output_suffix(output) == ".npy",
         started,
         folds=fit.folds,
         seed=fit.seed,
@@ -196,7 +196,7 @@ def _write_probabilities(
         "label_column": label_column,
         "id_column": id_column if selected.ids is not None else None,
     }
-    if io.suffix_of(output) == ".npy":
+    if io.output_suffix(output) == ".npy":
         io.write_npy(probs, output)
         sidecar = output.with_name(output.stem + ".classes.json")
         io.write_text(json.dumps(described) + "\n", sidecar)
@@ -206,7 +206,7 @@ def _write_probabilities(
         columns[str(id_column)] = selected.ids.to_numpy()
     for k, name in enumerate(classes):
         columns[name] = probs[:, k]
-    if io.suffix_of(output) == ".csv":  # no place for metadata: written as before
+    if io.output_suffix(output) == ".csv":  # no place for metadata: written as before
         import pandas as pd
 
         io.write_table(pd.DataFrame(columns), output)

@@ -98,3 +98,13 @@ def test_mismatched_schemas_exit_2_naming_the_file(invoke: Invoke, tmp_path) -> 
     lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(lines) == 1 and "part009.parquet: has no column '2'" in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_stdout_output_is_refused_naming_the_format(folder, scheduler, invoke: Invoke) -> None:
+    dataset = str(folder / "ds")
+    result = invoke(
+        "find-issues", "--labels", dataset, "--engine", "dask", "--scheduler", scheduler,
+        "-o", "-",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: -o -: the Dask engine writes Parquet")

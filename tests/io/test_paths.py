@@ -50,3 +50,19 @@ def test_outputs_get_the_usual_permissions_not_mkstemps_0600(tmp_path: Path) -> 
         os.umask(old_mask)
     for name in ("out.parquet", "columns.parquet", "out.json"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+
+
+def test_stdout_output_comes_whole_or_not_at_all(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    """``-o -``: the bytes reach standard output only once the output is complete."""
+    from labelaudit.io.paths import STDOUT, atomic_path, check_output_path, output_suffix
+
+    with pytest.raises(RuntimeError), atomic_path(STDOUT) as tmp:
+        tmp.write_text("row\n1\n")
+        raise RuntimeError("the run fails half way")
+    assert capsysbinary.readouterr().out == b"" and not tmp.exists()
+    with atomic_path(STDOUT) as tmp:
+        tmp.write_text("row\n1\n")
+    assert capsysbinary.readouterr().out == b"row\n1\n" and not tmp.exists()
+    assert output_suffix(STDOUT) == ".csv" and check_output_path(STDOUT, (".csv",)) == STDOUT
