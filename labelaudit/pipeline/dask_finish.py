@@ -37,7 +37,19 @@ def output_folder(path: Path) -> Iterator[Path]:
         raise InputError(f"-o/--output {path}: already exists; remove it or name a new folder.")
     with _scratch_folder(path) as tmp:
         yield tmp
+        _drop_unfinished_writes(tmp)
         os.rename(tmp, path)
+
+
+def _drop_unfinished_writes(folder: Path) -> None:
+    """Remove the temporary files of part writes that never finished.
+
+    A worker that dies while writing its part leaves the hidden temporary file of
+    :func:`~labelaudit.io.paths.atomic_path` behind (nothing in a killed process cleans up);
+    Dask then runs the task again elsewhere, which writes the part itself.
+    """
+    for leftover in folder.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 @contextmanager

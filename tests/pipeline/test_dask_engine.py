@@ -227,3 +227,17 @@ def test_a_cluster_failure_is_one_error_line() -> None:
     with pytest.raises(ZeroDivisionError):  # not the cluster's: a bug, shown as one
         with cluster_errors():
             raise ZeroDivisionError
+
+
+def test_an_output_folder_keeps_no_unfinished_part_write(tmp_path: Path) -> None:
+    """What a worker killed mid-write leaves (atomic_path's hidden temporary file) is not
+    renamed into the output with the parts the retried tasks wrote."""
+    from labelaudit.pipeline.dask_finish import output_folder, part_name
+
+    target = tmp_path / "out"
+    with output_folder(target) as folder:
+        (folder / part_name(0)).write_bytes(b"part")
+        (folder / f".{part_name(1)}.0123456789ab.tmp").write_bytes(b"half a part")
+        (folder / part_name(1)).write_bytes(b"part, written again")
+    assert sorted(p.name for p in target.iterdir()) == [part_name(0), part_name(1)]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
