@@ -58,9 +58,11 @@ class DaskSources:
 def _check_output(output: Path | None, sources: DaskSources) -> None:
     """A ``.parquet`` file, or a folder (no suffix) that does not exist yet, outside the
     dataset's folder (where it would become a partition of the next run)."""
+    from labelaudit.io.paths import is_stdout
+
     if output is None:
         return
-    if str(output) == "-":
+    if is_stdout(output):
         raise InputError(
             "-o -: the Dask engine writes Parquet, not CSV on standard output; give a .parquet "
             "file or a new folder."
@@ -114,7 +116,7 @@ def issue_works(
 ) -> tuple[dict[Any, Any] | None, list[PartitionWork]]:
     """The driver's decisions for find-issues: the noise-rate cut-offs, and per partition its
     tied picks, prune-by-class picks or ``low_*`` selection."""
-    from labelaudit.core.filtering import _warn_small_classes, prune_count_matrix
+    from labelaudit.core.filtering import prune_counts_of_stats
 
     filter_by, minimum = options.filter_by, options.min_examples_per_class
     offsets = stats.offsets
@@ -126,13 +128,7 @@ def issue_works(
         ]
     if filter_by in ("confident_learning", "predicted_neq_given"):
         return None, works
-    prune_counts = prune_count_matrix(
-        stats.calibrated_joint,
-        stats.class_counts,
-        frac_noise=options.frac_noise,
-        min_examples_per_class=minimum,
-    )
-    _warn_small_classes(stats.class_counts, minimum)
+    prune_counts = prune_counts_of_stats(stats, options.frac_noise, minimum)
     cuts, tied, by_class = None, None, None
     if filter_by in ("prune_by_noise_rate", "both"):
         cuts, tied = noise_rate_cuts(client, specs, stats, prune_counts, minimum)
