@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError
 from labelaudit.io.multilabel import check_separator, read_arrow_table, table_column_names
-from labelaudit.io.paths import atomic_path, output_suffix
+from labelaudit.io.paths import atomic_path, output_suffix, suffix_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -150,7 +150,7 @@ def write_result_rows(
 
 def read_data(path: Path) -> pa.Table:
     """DATA for ``clean``: Parquet/Arrow as stored; CSV with every column read as text."""
-    if output_suffix(path) == ".csv":
+    if suffix_of(path) == ".csv":
         names = table_column_names(path)
         return read_arrow_table(path, names, text_columns=names)
     return read_arrow_table(path)

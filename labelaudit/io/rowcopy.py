@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelaudit.errors import InputError, first_line, listing
-from labelaudit.io.paths import atomic_path
+from labelaudit.io.paths import STDOUT, atomic_path
 
 if TYPE_CHECKING:
     import numpy as np
 
-STDIO = Path("-")
-"""``-o -``: the cleaned rows go to standard output, as CSV."""
+STDIO = STDOUT
+"""``-``: DATA read from standard input, or (``-o -``) the cleaned rows written to standard
+output, as CSV (:data:`labelaudit.io.paths.STDOUT`)."""
 
 _COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4"}
 ARROW_ROWS_PER_GROUP = 1 << 19
